@@ -1,0 +1,109 @@
+"""Per-stage wall and CPU time measured inside a workload, and the result JSON it reports.
+
+Stages are timed around whole chunks, never per item, so the timer itself stays out of the
+profile: one perf_counter and one process_time pair per chunk and stage.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+STAGES = ("ingest", "transform", "output", "checkpoint")
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+class StageClock:
+    """Accumulates wall and CPU seconds per stage.
+
+    CPU is this process's (all threads) plus reaped children's, so a process pool's work shows
+    up once its workers are joined (call `add_children_cpu` after shutting the pool down).
+    """
+
+    def __init__(self) -> None:
+        self.wall: dict[str, float] = dict.fromkeys(STAGES, 0.0)
+        self.cpu: dict[str, float] = dict.fromkeys(STAGES, 0.0)
+        self._children_at_start = _children_cpu()
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        wall0, cpu0 = time.perf_counter(), time.process_time()
+        try:
+            yield
+        finally:
+            self.wall[name] = self.wall.get(name, 0.0) + time.perf_counter() - wall0
+            self.cpu[name] = self.cpu.get(name, 0.0) + time.process_time() - cpu0
+
+    def add_children_cpu(self, name: str) -> None:
+        """Charge CPU of children reaped since the clock started (pool workers) to `name`."""
+        now = _children_cpu()
+        self.cpu[name] = self.cpu.get(name, 0.0) + now - self._children_at_start
+        self._children_at_start = now
+
+    def as_dict(self) -> dict[str, dict[str, float]]:
+        return {
+            name: {"wall_s": round(self.wall[name], 6), "cpu_s": round(self.cpu[name], 6)}
+            for name in self.wall
+        }
+
+
+def peak_rss_mb() -> float:
+    """Peak RSS of this process and, separately accounted by the kernel, its largest child."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return round((own + children) / 1024, 1)  # ru_maxrss is in KiB on Linux
+
+
+@dataclass
+class Result:
+    """What a scenario run did, in the shape the harness reads."""
+
+    scenario: str
+    params: dict[str, Any]
+    items_in: int = 0
+    items_out: int = 0
+    items_quarantined: int = 0
+    elapsed_s: float = 0.0
+    clock: StageClock = field(default_factory=StageClock)
+    status: str = "ok"
+    error: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        elapsed = max(self.elapsed_s, 1e-9)
+        return {
+            "scenario": self.scenario,
+            "status": self.status,
+            "error": self.error,
+            "params": self.params,
+            "items_in": self.items_in,
+            "items_out": self.items_out,
+            "items_quarantined": self.items_quarantined,
+            "elapsed_s": round(self.elapsed_s, 6),
+            "items_per_s": round(self.items_in / elapsed, 2) if self.elapsed_s > 0 else 0.0,
+            "stages": self.clock.as_dict(),
+            "peak_rss_mb": peak_rss_mb(),
+            **self.extra,
+        }
+
+    def emit(self, result_file: str | None) -> None:
+        """Write the result JSON to `result_file` (if any) and as the last line of stdout."""
+        text = json.dumps(self.to_dict(), sort_keys=False)
+        if result_file:
+            path = Path(result_file)
+            tmp = path.with_name(path.name + ".tmp")
+            tmp.write_text(text + "\n")
+            tmp.replace(path)
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
