@@ -1,0 +1,74 @@
+"""The small interface every profiler adapter implements.
+
+An adapter is pure over files: `command()` builds the command line that runs the target under the
+tool and writes the tool's output into the run directory; `collect()` reads those files back
+(after the run, even a failed or interrupted one) and turns them into artifacts and figures.
+The runner never needs to know which tool it is driving.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class ToolResult:
+    """What a tool contributed to a run.
+
+    artifacts: name -> path relative to the run directory (only files that exist).
+    metrics: the tool's own figures, e.g. gil_held_fraction, active_fraction, peak_heap_mb,
+        python_fraction / native_fraction / system_fraction; None or absent where not known.
+    top: the hottest places by the tool's own measure, most first:
+        {"where": "file.py:12 func", "value": float, "unit": "samples" | "%" | "MB" | ...}.
+    problems: one-line warnings about the collection (no samples, truncated output, ...).
+    """
+
+    artifacts: dict[str, str] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    top: list[dict[str, Any]] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+@dataclass
+class LaunchContext:
+    """What an adapter may need to know to build its command line."""
+
+    run_dir: Path
+    python: str
+    options: dict[str, str] = field(default_factory=dict)
+    is_asyncio: bool = False
+    expected_seconds: float | None = None
+
+
+class Tool(ABC):
+    """A profiler the harness can run a target under."""
+
+    name: str = ""
+    description: str = ""
+    #: Executable names of the tool's own processes, which the monitor leaves out of the
+    #: workload's figures (py-spy runs as the parent of the profiled program).
+    own_process_names: frozenset[str] = frozenset()
+
+    @abstractmethod
+    def problem(self) -> str | None:
+        """None if the tool can run here, else one line naming what is wrong and the fix."""
+
+    @abstractmethod
+    def command(self, target_argv: list[str], ctx: LaunchContext) -> list[str]:
+        """The command line that runs `target_argv` (python, script, args...) under the tool."""
+
+    @abstractmethod
+    def collect(self, run_dir: Path) -> ToolResult:
+        """Read the tool's output from `run_dir`, render artifacts, return figures."""
+
+    def attach(self, pid: int, ctx: LaunchContext) -> subprocess.Popen | None:
+        """Optionally start a companion process once the target runs (default: none)."""
+        return None
+
+    def failure_hint(self, stderr_tail: str) -> str | None:
+        """A one-line fix if the tool's stderr shows it could not run (no ptrace, say)."""
+        return None

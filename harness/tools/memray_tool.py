@@ -1,0 +1,208 @@
+"""memray: peak heap, allocation totals and the biggest allocation sites, with a flame graph.
+
+The capture keeps every allocation (no `--aggregate`): `memray stats` refuses pre-aggregated
+captures, and without `--trace-python-allocators` memray records pymalloc arenas rather than each
+small object, so a full capture stays small (35 KB for 10 s of JSON churn here, lz4-compressed on
+exit). `--follow-fork` writes one more capture per forked child, `memray.bin.<pid>`; children
+started with spawn / forkserver or that exec are not followed. No `--force`: a run directory is
+never reused, and memray refusing to overwrite a capture is the check that it was not.
+
+Reports are rendered after the run from the capture files, by the harness's own interpreter
+(memray is one of its dependencies). `memray flamegraph` loads its scripts from a CDN unless given
+`--no-web`, which inlines them (about 4.5 MB per page), so the flame graphs open offline. A capture
+cut short by SIGKILL still renders; its header then ends when it starts, which we report for the
+main process (multiprocessing children always end that way: they leave through `os._exit`).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from harness.tools.base import LaunchContext, Tool, ToolResult
+
+CAPTURE = "memray.bin"
+FLAMEGRAPH = "memray-flamegraph.html"
+STATS = "memray-stats.json"
+TOP_N = 10
+#: Forked children get their own flame graph up to this many (largest captures first).
+MAX_CHILD_FLAMEGRAPHS = 8
+RENDER_TIMEOUT_S = 300.0
+MB = 1024 * 1024
+_HINTS = {
+    "No module named memray": "memray is not installed in the target's interpreter: "
+    "pip install memray",
+    "already exists": f"{CAPTURE} already exists: memray needs a fresh run directory",
+    "Could not create output file": "memray could not create its capture: check that the run "
+    "directory exists and is writable",
+}
+
+
+def stats_command(python: str, capture: Path, output: Path) -> list[str]:
+    """`memray stats` writing totals, peak and the top allocation sites as JSON."""
+    return [
+        python, "-m", "memray", "stats", "--json", "-n", str(TOP_N), "-f", "-o", str(output),
+        str(capture),
+    ]  # fmt: skip
+
+
+def flamegraph_command(python: str, capture: Path, output: Path) -> list[str]:
+    """`memray flamegraph` with its assets inlined (`--no-web`), so the page works offline."""
+    return [python, "-m", "memray", "flamegraph", "--no-web", "-f", "-o", str(output), str(capture)]
+
+
+class Memray(Tool):
+    name = "memray"
+    description = "heap allocations: peak heap, top allocation sites, flame graph"
+
+    def problem(self) -> str | None:
+        if importlib.util.find_spec("memray") is None:
+            return f"memray is not installed for {sys.executable}: pip install memray"
+        return None
+
+    def command(self, target_argv: list[str], ctx: LaunchContext) -> list[str]:
+        python, script, *args = target_argv
+        capture = str(ctx.run_dir / CAPTURE)
+        cmd = [python, "-m", "memray", "run", "-q", "--follow-fork", "-o", capture]
+        if ctx.options.get("native") == "1":
+            cmd.append("--native")
+        return [*cmd, script, *args]
+
+    def collect(self, run_dir: Path) -> ToolResult:
+        result = ToolResult()
+        main = run_dir / CAPTURE
+        if not main.is_file():
+            result.problems.append(f"no {CAPTURE}: memray stopped before it started recording")
+            return result
+        result.artifacts["memray_bin"] = CAPTURE
+        stats = _capture_stats(main, run_dir / STATS, run_dir / FLAMEGRAPH, "", result)
+        children = _children(run_dir)
+        child_stats = []
+        for rank, (pid, capture) in enumerate(children):
+            result.artifacts[f"memray_bin_{pid}"] = capture.name
+            graph = run_dir / f"memray-flamegraph.{pid}.html"
+            with_graph = graph if rank < MAX_CHILD_FLAMEGRAPHS else None
+            found = _capture_stats(
+                capture, run_dir / f"memray-stats.{pid}.json", with_graph, pid, result
+            )
+            if found:
+                child_stats.append(found)
+        if len(children) > MAX_CHILD_FLAMEGRAPHS:
+            result.problems.append(
+                f"flame graphs drawn for {MAX_CHILD_FLAMEGRAPHS} of {len(children)} forked children"
+            )
+        result.metrics.update(_metrics(stats, child_stats, len(children)))
+        result.top = _top_sites([s for s in [stats, *child_stats] if s])
+        return result
+
+    def failure_hint(self, stderr_tail: str) -> str | None:
+        return next((hint for key, hint in _HINTS.items() if key in stderr_tail), None)
+
+
+def _children(run_dir: Path) -> list[tuple[str, Path]]:
+    """Captures of forked children, largest first (the busiest workers get flame graphs)."""
+    found = [
+        (p.name.rsplit(".", 1)[1], p)
+        for p in run_dir.glob(f"{CAPTURE}.*")
+        if p.name.rsplit(".", 1)[1].isdigit()
+    ]
+    return sorted(found, key=lambda item: -item[1].stat().st_size)
+
+
+def _capture_stats(
+    capture: Path, stats_path: Path, graph: Path | None, pid: str, result: ToolResult
+) -> dict[str, Any] | None:
+    """Render one capture's stats (and flame graph), record artifacts and problems."""
+    suffix = f"_{pid}" if pid else ""
+    problem = _render(stats_command(sys.executable, capture, stats_path), capture, stats_path)
+    stats = None
+    if problem:
+        result.problems.append(problem)
+    else:
+        try:
+            stats = json.loads(stats_path.read_text(encoding="utf-8"))
+            result.artifacts[f"memray_stats{suffix}"] = stats_path.name
+        except (OSError, ValueError) as exc:
+            result.problems.append(f"{stats_path.name} is unreadable ({exc.__class__.__name__})")
+    # multiprocessing children end with os._exit, which never closes their capture: only the
+    # main capture's ending says whether the run was killed.
+    if stats and not pid and _truncated(stats):
+        result.problems.append(
+            f"{capture.name} ends where it starts: the process was killed before memray closed "
+            "it; figures cover what was written"
+        )
+    if graph is not None:
+        problem = _render(flamegraph_command(sys.executable, capture, graph), capture, graph)
+        if problem:
+            result.problems.append(problem)
+        else:
+            result.artifacts[f"memray_flamegraph{suffix}"] = graph.name
+    return stats
+
+
+def _render(cmd: list[str], capture: Path, output: Path) -> str | None:
+    """Run one memray reporter unless its output is newer than the capture; a problem or None."""
+    if output.is_file() and output.stat().st_mtime >= capture.stat().st_mtime:
+        return None
+    try:
+        done = subprocess.run(
+            cmd, capture_output=True, text=True, timeout=RENDER_TIMEOUT_S, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"memray could not render {output.name}: {exc}"
+    if done.returncode != 0 or not output.is_file():
+        lines = [ln for ln in (done.stderr or done.stdout).splitlines() if ln.strip()]
+        return f"memray could not render {output.name} from {capture.name}: " + (
+            lines[-1].strip() if lines else f"exit code {done.returncode}"
+        )
+    return None
+
+
+def _truncated(stats: dict[str, Any]) -> bool:
+    meta = stats.get("metadata") or {}
+    return bool(meta.get("start_time")) and meta.get("start_time") == meta.get("end_time")
+
+
+def _metrics(
+    main: dict[str, Any] | None, children: list[dict[str, Any]], n_children: int
+) -> dict[str, Any]:
+    """Peak heap of the main process; allocation totals over every capture; children's peaks."""
+    metrics: dict[str, Any] = {"child_captures": n_children}
+    if main:
+        metrics["peak_heap_mb"] = _peak(main) / MB
+    everything = [s for s in [main, *children] if s]
+    if everything:
+        metrics["total_allocations"] = sum(
+            int(s.get("total_num_allocations", 0)) for s in everything
+        )
+        total_bytes = sum(int(s.get("total_bytes_allocated", 0)) for s in everything)
+        metrics["total_allocated_mb"] = total_bytes / MB
+    if children:
+        metrics["child_peak_heap_mb"] = max(_peak(s) for s in children) / MB
+    return metrics
+
+
+def _peak(stats: dict[str, Any]) -> int:
+    return int((stats.get("metadata") or {}).get("peak_memory", 0))
+
+
+def _top_sites(all_stats: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Allocation sites by bytes allocated over the run, summed over every capture."""
+    sizes: dict[str, int] = {}
+    for stats in all_stats:
+        for site in stats.get("top_allocations_by_size", []):
+            where = _where(str(site.get("location", "?")))
+            sizes[where] = sizes.get(where, 0) + int(site.get("size", 0))
+    ranked = sorted(sizes.items(), key=lambda item: -item[1])[:TOP_N]
+    return [{"where": where, "value": round(size / MB, 3), "unit": "MB"} for where, size in ranked]
+
+
+def _where(location: str) -> str:
+    """memray's `func:file:line` as `file:line func`, the form every adapter reports."""
+    func, _, rest = location.partition(":")
+    path, _, line = rest.rpartition(":")
+    return f"{path}:{line} {func}" if path and line.isdigit() else location

@@ -1,0 +1,403 @@
+"""The py-spy adapter: a flame graph in which waiting is visible, and the share of time the GIL
+was held.
+
+py-spy writes one format per run, and no one run gives both every thread's samples and which
+thread held the GIL, so a run is recorded twice at once:
+- the main recording starts the target as py-spy's child: `record --format raw --idle
+  --subprocesses --threads`, every thread of every process, idle ones included;
+- a companion started by attach(), `record --pid P --gil --nonblocking`, keeps per sampling round
+  only the thread holding the GIL (nothing when none does). It does not pause the target, so it
+  does not fight the main recording, which does.
+
+Figures (collect()):
+- samples: thread-samples of the main recording (each round adds one per live thread).
+- idle_fraction: share of those whose stack ends in a recognisable blocking call
+  (`flamegraph.is_waiting_stack`). py-spy knows from the OS which threads sleep, but its raw
+  output drops that mark, and a blocking C call made from user code (time.sleep, file I/O) looks
+  like running code: a lower bound. active_fraction = 1 - idle_fraction: on CPU or blocked where
+  the stack cannot show it. The monitor's exact on-CPU split is the reference.
+- gil_held_fraction: GIL samples / sampling rounds of the companion, for the main Python process
+  only (child processes have GILs of their own). py-spy's closing "Samples: N" counts stacks
+  written, not rounds (with --gil: the GIL samples again), so rounds = rate x seconds sampled -
+  failed rounds ("Errors: E"). The window runs from the companion's "Sampling process" line,
+  seen by attach(), to the mtime of the file py-spy writes when it stops (kept in the meta file
+  by the first collect(), so copies of the run directory keep it). Rounds come at random
+  intervals averaging 1/rate, so the share is good to about 1/sqrt(rounds).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from harness import flamegraph as fg
+from harness.errors import HarnessError
+from harness.tools.base import LaunchContext, Tool, ToolResult
+
+FOLDED = "pyspy.folded"
+GIL_FOLDED = "pyspy-gil.folded"
+GIL_META = "pyspy-gil.meta.json"
+GIL_LOG = "pyspy-gil.log"
+FLAMEGRAPH = "flamegraph.svg"
+SPEEDSCOPE = "profile.speedscope.json"
+DEFAULT_RATE = 100
+TOP_N = 10
+
+PTRACE_FIX = (
+    "run as root, add --cap-add SYS_PTRACE to docker run, or set kernel.yama.ptrace_scope "
+    "to 0 (1 lets py-spy trace only its own child, so no GIL share)"
+)
+_TRUE = ("1", "true", "yes")
+_CHILD_WAIT_S = 2.0
+_START_WAIT_S = 3.0
+_MIN_GIL_ROUNDS = 50
+_CAP_SYS_PTRACE = 19
+_YAMA = Path("/proc/sys/kernel/yama/ptrace_scope")
+# py-spy's own wording (Rust's "(os error N)"), not a target's "[Errno 13] Permission denied".
+_PERMISSION = re.compile(
+    r"Permission Denied: Try running|\(os error (?:1|13)\)|Failed to suspend process|SYS_PTRACE"
+)
+_UNSUPPORTED = re.compile(
+    r"unsupported version of python|failed to find python version|failed to find a python",
+    re.IGNORECASE,
+)
+_ERRORS = re.compile(r"Samples: \d+ Errors: (\d+)")
+_PID = re.compile(r"^process (\d+):")
+_TID = re.compile(r"^thread \((\d+)\)")
+
+
+class PySpy(Tool):
+    """py-spy record, plus a nonblocking GIL-only companion attached once the target runs."""
+
+    name = "py-spy"
+    description = "sampling profiler: flame graph with waiting threads, GIL-held share"
+    own_process_names = frozenset({"py-spy"})
+
+    def __init__(self, executable: str | None = None) -> None:
+        self._executable = executable
+
+    @property
+    def executable(self) -> str:
+        return self._executable or find_pyspy() or "py-spy"
+
+    def problem(self) -> str | None:
+        exe = self._executable or find_pyspy()
+        if exe is None:
+            return f"py-spy not found next to {sys.executable} or on PATH: pip install py-spy"
+        try:
+            done = subprocess.run([exe, "--version"], capture_output=True, text=True, timeout=10)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return f"py-spy at {exe} does not run ({exc}): pip install --force-reinstall py-spy"
+        if done.returncode != 0:
+            why = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
+            return f"py-spy at {exe} does not run ({why[0]}): pip install --force-reinstall py-spy"
+        return ptrace_problem()
+
+    def command(self, target_argv: list[str], ctx: LaunchContext) -> list[str]:
+        argv = [
+            self.executable, "record", "--format", "raw", "--idle", "--subprocesses", "--threads",
+            "--rate", str(sampling_rate(ctx)), "--output", str(ctx.run_dir / FOLDED),
+        ]  # fmt: skip
+        if ctx.options.get("native", "").strip().lower() in _TRUE:
+            argv.append("--native")
+        return [*argv, "--", *target_argv]
+
+    def attach(self, pid: int, ctx: LaunchContext) -> subprocess.Popen | None:
+        """Start the GIL companion on the Python under py-spy `pid`; None if there is none.
+
+        Writes pyspy-gil.meta.json either way, so collect() can say what happened.
+        """
+        rate = sampling_rate(ctx)
+        meta: dict[str, Any] = {"rate": rate, "pyspy_pid": pid, "target_pid": None}
+        target = find_target(pid)
+        if target is None:
+            meta["error"] = f"no Python process appeared under py-spy (pid {pid})"
+            _write_json(ctx.run_dir / GIL_META, meta)
+            return None
+        meta["target_pid"] = target
+        argv = [
+            self.executable, "record", "--pid", str(target), "--gil", "--nonblocking",
+            "--format", "raw", "--rate", str(rate), "--output", str(ctx.run_dir / GIL_FOLDED),
+        ]  # fmt: skip
+        log_path = ctx.run_dir / GIL_LOG
+        try:
+            with open(log_path, "wb") as log:
+                proc = subprocess.Popen(
+                    argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT
+                )
+        except OSError as exc:
+            meta["error"] = f"could not start the GIL companion: {exc}"
+            _write_json(ctx.run_dir / GIL_META, meta)
+            return None
+        meta["launched_at"] = time.time()
+        meta["sampling_started_at"] = _wait_for_start(proc, log_path)
+        _write_json(ctx.run_dir / GIL_META, meta)
+        return proc
+
+    def collect(self, run_dir: Path) -> ToolResult:
+        result = ToolResult()
+        meta = _read_json(run_dir / GIL_META)
+        stacks = _read_main(run_dir, result)
+        if stacks:
+            _render(run_dir, stacks, meta.get("rate"), result)
+            _figures(stacks, result)
+        _gil(run_dir, meta, result, self.failure_hint)
+        if (
+            result.metrics.get("gil_samples") == 0
+            and result.metrics.get("active_fraction", 0) > 0.5
+        ):
+            result.problems.append(
+                "the GIL companion never saw a GIL holder while threads ran: py-spy may not read "
+                "the GIL of this Python, so gil_held_fraction 0 is doubtful"
+            )
+        for key, name in (("folded", FOLDED), ("gil_folded", GIL_FOLDED)):
+            if (run_dir / name).is_file():
+                result.artifacts[key] = name
+        return result
+
+    def failure_hint(self, stderr_tail: str) -> str | None:
+        if _PERMISSION.search(stderr_tail):
+            return f"py-spy was not allowed to read the target's memory (ptrace): {PTRACE_FIX}"
+        if _UNSUPPORTED.search(stderr_tail):
+            return "py-spy does not recognise this Python build: pip install --upgrade py-spy"
+        return None
+
+
+def find_pyspy() -> str | None:
+    """py-spy from the running interpreter's environment first, so the venv's own copy wins."""
+    beside = Path(sys.executable).parent / "py-spy"
+    if beside.is_file() and os.access(beside, os.X_OK):
+        return str(beside)
+    return shutil.which("py-spy")
+
+
+def sampling_rate(ctx: LaunchContext) -> int:
+    raw = ctx.options.get("rate", str(DEFAULT_RATE))
+    try:
+        rate = int(raw)
+    except ValueError:
+        rate = 0
+    if rate <= 0:
+        raise HarnessError(f"py-spy rate must be a whole number of samples per second, not {raw!r}")
+    return rate
+
+
+def ptrace_problem(scope: int | None = None, privileged: bool | None = None) -> str | None:
+    """What Yama's ptrace_scope forbids; scope 1 is fine, the target being py-spy's child."""
+    scope = _yama_scope() if scope is None else scope
+    privileged = _can_trace_any() if privileged is None else privileged
+    if scope is None or scope <= 1:
+        return None
+    if scope >= 3:
+        return (
+            "ptrace is disabled (kernel.yama.ptrace_scope=3, fixed until reboot) so py-spy "
+            "cannot sample: boot with it set to 0 or 1"
+        )
+    if not privileged:
+        return (
+            "kernel.yama.ptrace_scope=2 lets only CAP_SYS_PTRACE trace: run as root (sudo), "
+            "add --cap-add SYS_PTRACE to docker run, or set kernel.yama.ptrace_scope to 0"
+        )
+    return None
+
+
+def find_target(pid: int, wait_s: float = _CHILD_WAIT_S) -> int | None:
+    """The Python that the py-spy at or under `pid` launched, once exec'd; `pid` itself when no
+    py-spy is there (the caller passed the Python's own pid)."""
+    deadline = time.monotonic() + wait_s
+    try:
+        top = psutil.Process(pid)
+        while True:
+            spies = [p for p in (top, *top.children(recursive=True)) if _name(p) == "py-spy"]
+            if not spies:
+                return pid
+            for child in spies[0].children():
+                # Just after fork the child is still a py-spy copy; attach after its exec.
+                if _name(child) not in ("py-spy", ""):
+                    return child.pid
+            if time.monotonic() > deadline:
+                return None
+            time.sleep(0.01)
+    except psutil.Error:
+        return None
+
+
+def _name(process: psutil.Process) -> str:
+    try:
+        return process.name()
+    except psutil.Error:
+        return ""
+
+
+def _wait_for_start(proc: subprocess.Popen, log_path: Path) -> float | None:
+    deadline = time.monotonic() + _START_WAIT_S
+    while time.monotonic() < deadline:
+        if b"Sampling process" in log_path.read_bytes():
+            return time.time()
+        if proc.poll() is not None:
+            return None
+        time.sleep(0.005)
+    return None
+
+
+def _read_main(run_dir: Path, result: ToolResult) -> fg.Stacks:
+    path = run_dir / FOLDED
+    if not path.is_file():
+        result.problems.append(
+            f"py-spy wrote no {FOLDED}: it writes it only when it stops by itself or on SIGINT "
+            "(killed, timed out, or it could not start)"
+        )
+        return {}
+    malformed: list[str] = []
+    stacks = fg.parse_folded(path.read_text(errors="replace"), malformed=malformed)
+    if malformed:
+        result.problems.append(
+            f"{FOLDED}: skipped {len(malformed)} malformed line(s) (truncated file?)"
+        )
+    if not stacks:
+        result.problems.append(f"{FOLDED} holds no samples")
+    return stacks
+
+
+def _render(run_dir: Path, stacks: fg.Stacks, rate: Any, result: ToolResult) -> None:
+    total = fg.total_samples(stacks)
+    at = f" at {rate} Hz" if rate else ""
+    subtitle = (
+        f"{total} thread samples{at}, threads and processes merged; "
+        "blue: waiting in a lock, join, select or socket call"
+    )
+    svg = fg.render_svg(fg.strip_roots(stacks), f"py-spy: {run_dir.name}", subtitle=subtitle)
+    _write_text(run_dir / FLAMEGRAPH, svg)
+    _write_text(run_dir / SPEEDSCOPE, json.dumps(fg.to_speedscope(stacks, run_dir.name)))
+    result.artifacts["flamegraph"] = FLAMEGRAPH
+    result.artifacts["speedscope"] = SPEEDSCOPE
+
+
+def _figures(stacks: fg.Stacks, result: ToolResult) -> None:
+    total = fg.total_samples(stacks)
+    idle = fg.waiting_samples(stacks) / total
+    pids: set[str] = set()
+    threads: set[str] = set()
+    for stack in stacks:
+        for frame in stack:
+            if (pid := _PID.match(frame)) is not None:
+                pids.add(pid[1])
+            elif (tid := _TID.match(frame)) is not None:
+                threads.add(tid[1])
+            else:
+                break
+    result.metrics.update(
+        samples=total,
+        processes=len(pids),
+        threads=len(threads),
+        idle_fraction=round(idle, 4),
+        active_fraction=round(1 - idle, 4),
+    )
+    result.top = [
+        {
+            "where": _where(frame),
+            "value": float(count),
+            "unit": "samples",
+            "share": round(count / total, 4),
+            "waiting": fg.is_waiting_frame(frame),
+        }
+        for frame, count in fg.top_frames(fg.strip_roots(stacks), TOP_N)
+    ]
+
+
+def _gil(
+    run_dir: Path, meta: dict[str, Any], result: ToolResult, hint: Callable[[str], str | None]
+) -> None:
+    result.metrics["gil_held_fraction"] = None
+    path = run_dir / GIL_FOLDED
+    log_path = run_dir / GIL_LOG
+    log = log_path.read_text(errors="replace") if log_path.is_file() else ""
+    if meta.get("error"):
+        result.problems.append(f"GIL share unknown: {meta['error']}")
+        return
+    if not path.is_file():
+        if not meta:
+            result.problems.append("GIL share unknown: the GIL companion was not started")
+            return
+        why = hint(log) or (log.strip().splitlines() or ["no output"])[-1]
+        result.problems.append(f"GIL share unknown: the GIL companion wrote nothing ({why})")
+        return
+    gil_samples = fg.total_samples(fg.parse_folded(path.read_text(errors="replace")))
+    result.metrics["gil_samples"] = gil_samples
+    if meta.get("stopped_at") is None and meta:
+        meta["stopped_at"] = path.stat().st_mtime
+        _write_json(run_dir / GIL_META, meta)
+    rate, stop = meta.get("rate"), meta.get("stopped_at")
+    start = meta.get("sampling_started_at") or meta.get("launched_at")
+    if not rate or start is None or stop is None:
+        result.problems.append(f"GIL share unknown: no sampling window in {GIL_META}")
+        return
+    errors = int(match[1]) if (match := _ERRORS.search(log)) else 0
+    rounds = rate * max(0.0, stop - start) - errors
+    if rounds <= 0:
+        result.problems.append("GIL share unknown: the GIL companion sampled no rounds")
+        return
+    result.metrics["gil_held_fraction"] = round(min(1.0, gil_samples / rounds), 3)
+    result.metrics["gil_seconds"] = round(stop - start, 3)
+    if meta.get("sampling_started_at") is None:
+        result.problems.append(
+            "GIL companion's start was not seen: its window counts from launch (share low)"
+        )
+    if rounds < _MIN_GIL_ROUNDS:
+        result.problems.append(
+            f"GIL share from only ~{rounds:.0f} sampling rounds: "
+            f"good to about {100 / math.sqrt(rounds):.0f}% of its value"
+        )
+
+
+def _where(frame: str) -> str:
+    name, file, line = fg.split_frame(frame)
+    if file is None:
+        return name
+    return f"{file}:{line} {name}" if line is not None else f"{file} {name}"
+
+
+def _yama_scope() -> int | None:
+    try:
+        return int(_YAMA.read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def _can_trace_any() -> bool:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("CapEff:"):
+                return bool(int(line.split()[1], 16) >> _CAP_SYS_PTRACE & 1)
+    except (OSError, ValueError, IndexError):
+        pass
+    return os.geteuid() == 0
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    _write_text(path, json.dumps(data, indent=1) + "\n")
+
+
+def _write_text(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
