@@ -1,0 +1,94 @@
+"""Fill a RunSummary from what a run produced: monitor report, tool result, workload result."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from harness.summary import SPLIT_KEYS, RunSummary
+from harness.tools.base import ToolResult
+from harness.verdict import decide
+
+RESULT_NAME = "result.json"
+MB = 2**20
+
+
+def workload_result(run_dir: Path, stdout_path: Path) -> dict[str, Any] | None:
+    """The workload's own result: its --result file, else a JSON last line of its stdout."""
+    try:
+        return json.loads((run_dir / RESULT_NAME).read_text())
+    except (OSError, ValueError):
+        pass
+    try:
+        with open(stdout_path, "rb") as f:
+            f.seek(max(0, os.fstat(f.fileno()).st_size - 65536))
+            lines = f.read().decode(errors="replace").strip().splitlines()
+        last = json.loads(lines[-1]) if lines else None
+    except (OSError, ValueError):
+        return None
+    return last if isinstance(last, dict) and "items_per_s" in last else None
+
+
+def _throughput(result: dict[str, Any] | None) -> dict[str, Any]:
+    if not result:
+        return {}
+    return {
+        "items": result.get("items_in"),
+        "items_out": result.get("items_out"),
+        "items_quarantined": result.get("items_quarantined"),
+        "items_per_s": result.get("items_per_s"),
+        "elapsed_s": result.get("elapsed_s"),
+        "status": result.get("status"),
+        "source": "workload",
+    }
+
+
+def _stages(result: dict[str, Any] | None) -> dict[str, Any]:
+    if not result or not result.get("stages"):
+        return {}
+    stages = {k: v for k, v in result["stages"].items() if v.get("wall_s", 0) > 0}
+    total = sum(v["wall_s"] for v in stages.values()) or 1.0
+    return {k: {**v, "share": round(v["wall_s"] / total, 4)} for k, v in stages.items()}
+
+
+def fill(
+    summary: RunSummary, monitor: dict[str, Any], tool: ToolResult, result: dict[str, Any] | None
+) -> RunSummary:
+    """Complete `summary` in place (and return it) from the run's three sources."""
+    cpu_count = os.cpu_count() or 1
+    summary.cpu = dict(monitor.get("cpu") or {}, cpu_count=cpu_count)
+    split = monitor.get("split") or {}
+    summary.split = {k: round(float(split.get(k, 0.0)), 4) for k in SPLIT_KEYS}
+    summary.gil = {
+        "held_fraction": tool.metrics.get("gil_held_fraction"),
+        "waiting_fraction": round(split.get("lock_wait", 0.0), 4) if split else None,
+        "source": "py-spy (held), monitor futex waits (waiting)",
+    }
+    mem = monitor.get("memory") or {}
+    summary.memory = {
+        "peak_rss_mb": mem.get("peak_rss_mb"),
+        "peak_heap_mb": tool.metrics.get("peak_heap_mb"),
+        "workload_peak_rss_mb": (result or {}).get("peak_rss_mb"),
+    }
+    io = monitor.get("io") or {}
+    summary.io = {
+        "read_mb": round(io.get("read_bytes", 0) / MB, 3),
+        "write_mb": round(io.get("write_bytes", 0) / MB, 3),
+        "read_chars_mb": round(io.get("read_chars", 0) / MB, 3),
+        "write_chars_mb": round(io.get("write_chars", 0) / MB, 3),
+    }
+    summary.throughput = _throughput(result)
+    summary.stages = _stages(result)
+    summary.artifacts.update(tool.artifacts)
+    summary.tool_view = {"metrics": tool.metrics, "top": tool.top}
+    summary.problems.extend(tool.problems)
+    summary.monitor = {
+        k: v for k, v in monitor.items() if k not in ("split", "cpu", "memory", "io")
+    }
+    total_ram = psutil.virtual_memory().total / MB
+    summary.verdict = decide(monitor, tool.metrics, cpu_count, total_ram).to_dict()
+    return summary

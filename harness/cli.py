@@ -1,0 +1,165 @@
+"""The `harness` command: thin typed commands that hand off to the modules doing the work."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from typer.exceptions import TyperException
+
+from harness import display, rundir, targets, tools
+from harness.errors import HarnessError, ToolUnavailable
+from harness.runner import RunRequest, execute
+from harness.summary import load
+from workloads import registry
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    help="Profile Python data pipelines: CPU, GIL, disk or network?",
+)
+console = Console(highlight=False, soft_wrap=True)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+TOOL_OPTION_KEYS = ("native", "rate", "entries", "memory", "min_duration")
+
+
+@app.command("list")
+def list_command() -> None:
+    """List the scenarios with their parameters, and the tools with their availability."""
+    for scenario in registry.SCENARIOS.values():
+        console.print(f"[bold]{scenario.name}[/]: {scenario.description}")
+        for p in scenario.params:
+            choices = f" [{'|'.join(p.choices)}]" if p.choices else ""
+            console.print(f"    {p.name} ({p.type}, default {p.default!r}){choices}: {p.help}")
+    console.print("[bold]tools[/]:")
+    for name, tool in tools.TOOLS.items():
+        problem = tool.problem()
+        state = "[green]available[/]" if problem is None else f"[red]missing[/]: {problem}"
+        console.print(f"    {name}: {tool.description} - {state}")
+
+
+def _split_sets(sets: list[str], scenario_target: bool) -> tuple[list[str], dict[str, str]]:
+    """--set items go to the scenario, except tool options (native=1, rate=200, ...)."""
+    params, options = [], {}
+    for item in sets:
+        key = item.partition("=")[0].strip().replace("-", "_")
+        if key in TOOL_OPTION_KEYS:
+            options[key] = item.partition("=")[2].strip()
+        else:
+            params.append(item)
+    return params, options
+
+
+@app.command("run")
+def run_command(
+    target: Annotated[
+        str,
+        typer.Argument(help="a scenario name (see `harness list`) or a path to any Python script"),
+    ],
+    script_args: Annotated[
+        list[str] | None, typer.Argument(help="arguments for a script, after --")
+    ] = None,
+    tool: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--tool",
+            "-t",
+            help="py-spy (default), scalene, memray, viztracer, none, or all; repeat for several",
+        ),
+    ] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            "-s",
+            help="scenario parameter key=value (repeatable); tool options "
+            "native=1, rate=N, entries=N too",
+        ),
+    ] = None,
+    out: Annotated[Path, typer.Option(help="profiles root")] = Path("profiles"),
+    timeout: Annotated[
+        float | None,
+        typer.Option(help="stop the run after this many seconds (SIGINT, then SIGKILL)", min=0.1),
+    ] = None,
+    grace: Annotated[
+        float, typer.Option(help="seconds between SIGINT and SIGKILL when stopping", min=0.0)
+    ] = 15.0,
+) -> None:
+    """Profile TARGET under one or more tools, with the monitor always on."""
+    params, options = _split_sets(set_ or [], target in registry.SCENARIOS)
+    chosen = tools.expand(tool or [])
+    resolved = targets.resolve(target, params, script_args or [])
+    root = rundir.check_writable(out)
+    codes: list[int] = []
+    for t in chosen:
+        try:
+            codes.append(_run_one(RunRequest(resolved, t, root, timeout, grace, options)))
+        except ToolUnavailable as exc:
+            err_console.print(f"error: {exc.message}")
+            codes.append(2)
+            if len(chosen) == 1:
+                break
+    if any(codes):
+        raise typer.Exit(max(codes) if 2 not in codes else 2)
+
+
+def _run_one(request: RunRequest) -> int:
+    label = f"{request.target.name} under {request.tool.name}"
+    console.print(f"[bold]run[/] {label}")
+    with console.status(f"running {label}") as status:
+
+        def progress(snap: dict) -> None:
+            status.update(
+                f"running {label}: {snap['elapsed_s']:.1f} s, "
+                f"{snap.get('cores_used', 0):.2f} cores, "
+                f"{snap.get('rss_mb', 0):.0f} MB RSS, {snap.get('threads', 0)} threads"
+            )
+
+        outcome = execute(request, progress)
+    display.print_summary(console, outcome.summary, outcome.run_dir)
+    if outcome.summary.error:
+        err_console.print(f"error: {outcome.summary.run_id}: {outcome.summary.error['message']}")
+    return outcome.exit_code
+
+
+@app.command("show")
+def show_command(
+    run_dir: Annotated[Path, typer.Argument(help="a run directory (or its summary.json)")],
+    as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
+) -> None:
+    """Show one run's summary as a table, or as JSON."""
+    try:
+        summary = load(run_dir)
+    except ValueError as exc:
+        raise HarnessError(f"{exc}") from None
+    if as_json:
+        console.print_json(json.dumps(summary.to_dict(), default=str))
+    else:
+        display.print_summary(console, summary, run_dir if run_dir.is_dir() else run_dir.parent)
+
+
+def main() -> None:
+    """Entry point: HarnessError and usage errors become one line on stderr and an exit code."""
+    try:
+        app(standalone_mode=False)
+    except HarnessError as exc:
+        err_console.print(f"error: {exc.message}")
+        raise SystemExit(exc.exit_code) from None
+    except typer.Exit as exc:
+        raise SystemExit(exc.exit_code) from None
+    except (typer.Abort, KeyboardInterrupt):
+        err_console.print("aborted")
+        raise SystemExit(130) from None
+    except TyperException as exc:  # usage errors: bad option, bad value, missing argument
+        message = " ".join(exc.format_message().split())
+        err_console.print(f"error: {message} (see harness --help)")
+        raise SystemExit(exc.exit_code) from None
+
+
+if __name__ == "__main__":
+    main()

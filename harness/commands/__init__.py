@@ -1,0 +1,1 @@
+"""One module per `harness` subcommand; `harness/cli.py` registers them."""

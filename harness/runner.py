@@ -1,0 +1,267 @@
+"""One run: make its directory, launch the target under a tool in its own process group, watch
+it with the monitor, stop it on timeout or Ctrl-C, collect, and write the summary.
+
+Whatever happens, the run directory keeps what was collected and its summary says how the run
+ended (ok / failed / timeout / interrupted).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from harness import assemble, process, rundir
+from harness.errors import ToolUnavailable
+from harness.monitor import Monitor
+from harness.summary import RunSummary, save
+from harness.targets import Target
+from harness.tools.base import LaunchContext, Tool, ToolResult
+
+STDOUT_NAME, STDERR_NAME = "stdout.txt", "stderr.txt"
+EXIT_CODES = {"ok": 0, "failed": 1, "timeout": 124, "interrupted": 130}
+
+
+@dataclass
+class RunRequest:
+    target: Target
+    tool: Tool
+    out_root: Path
+    timeout_s: float | None = None
+    grace_s: float = 15.0
+    options: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class RunOutcome:
+    run_dir: Path
+    summary: RunSummary
+
+    @property
+    def exit_code(self) -> int:
+        if self.summary.error and self.summary.error.get("tool_unavailable"):
+            return 2
+        return EXIT_CODES.get(self.summary.status, 1)
+
+
+Progress = Callable[[dict[str, Any]], None]
+
+
+def _tail(path: Path, limit: int = 2000) -> str:
+    try:
+        with open(path, "rb") as f:
+            f.seek(max(0, os.fstat(f.fileno()).st_size - limit))
+            return f.read().decode(errors="replace").strip()
+    except OSError:
+        return ""
+
+
+def _api_server(stack: ExitStack, target: Target) -> tuple[list[str], dict[str, str]]:
+    """Start the loopback API server outside the monitored tree; args and env for the client."""
+    from workloads.api_server import ApiServerProcess
+
+    p = target.params
+    server = stack.enter_context(
+        ApiServerProcess(
+            items=p["items"],
+            seed=p["seed"],
+            page_size=p["page_size"],
+            latency_ms=p["latency_ms"],
+            rate_limit=p["rate_limit"],
+            fault_rate=p["fault_rate"],
+            corrupt_rate=p["corrupt_rate"],
+        )
+    )
+    return ["--api-url", server.url], {"PIPEPROF_API_TOKEN": server.token}
+
+
+def execute(request: RunRequest, progress: Progress | None = None) -> RunOutcome:
+    """Run the request; returns the outcome (never raises for a failing target)."""
+    target, tool = request.target, request.tool
+    problem = tool.problem()
+    if problem:
+        raise ToolUnavailable(f"{tool.name}: {problem}")
+    run_dir = rundir.create(request.out_root, target.name, tool.name)
+    summary = RunSummary(
+        run_id=run_dir.name,
+        target=target.name,
+        kind=target.kind,
+        tool=tool.name,
+        params=dict(target.params),
+        started_at=datetime.now(UTC).isoformat(timespec="seconds"),
+    )
+    save(summary, run_dir)  # status "running": a harness killed now still leaves a marked run
+    with ExitStack() as stack:
+        extra_args: list[str] = []
+        env = dict(os.environ)
+        if target.kind == "scenario":
+            extra_args += ["--result", str(run_dir / assemble.RESULT_NAME)]
+            if not target.params.get("out_dir"):
+                out_dir = tempfile.mkdtemp(prefix=f"pipeprof-{target.name}-")
+                stack.callback(shutil.rmtree, out_dir, True)
+                extra_args += ["--out-dir", out_dir]
+            if target.uses_api and not target.params.get("api_url"):
+                api_args, api_env = _api_server(stack, target)
+                extra_args += api_args
+                env.update(api_env)
+        target_argv = target.argv(sys.executable)
+        if target.kind == "scenario":
+            target_argv += extra_args
+        ctx = LaunchContext(
+            run_dir=run_dir,
+            python=sys.executable,
+            options=request.options,
+            is_asyncio=target.is_asyncio,
+        )
+        command = tool.command(target_argv, ctx)
+        rundir.write_manifest(
+            run_dir,
+            run_id=run_dir.name,
+            target=target.name,
+            kind=target.kind,
+            tool=tool.name,
+            params=target.params,
+            argv=command,
+            options=request.options,
+            timeout_s=request.timeout_s,
+        )
+        _watch(request, summary, run_dir, command, env, ctx, progress)
+    return RunOutcome(run_dir, summary)
+
+
+def _watch(
+    request: RunRequest,
+    summary: RunSummary,
+    run_dir: Path,
+    command: list[str],
+    env: dict[str, str],
+    ctx: LaunchContext,
+    progress: Progress | None,
+) -> None:
+    tool = request.tool
+    stdout, stderr = run_dir / STDOUT_NAME, run_dir / STDERR_NAME
+    started = time.monotonic()
+    proc = process.launch(command, stdout, stderr, env=env)
+    monitor = Monitor(proc.pid, exclude_names=tool.own_process_names)
+    monitor.start()
+    companion = None
+    status = "running"
+    previous_term = signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        companion = tool.attach(proc.pid, ctx)
+        while proc.poll() is None:
+            elapsed = time.monotonic() - started
+            if request.timeout_s is not None and elapsed >= request.timeout_s:
+                status = "timeout"
+                break
+            if progress:
+                progress({"elapsed_s": elapsed, **monitor.snapshot()})
+            time.sleep(0.1)
+    except KeyboardInterrupt:
+        status = "interrupted"
+    try:
+        if status != "running":
+            summary.problems.append(_stop_note(status, request))
+            if not process.stop_group(proc, request.grace_s):
+                summary.problems.append(
+                    f"the target did not stop within {request.grace_s:g} s "
+                    "of SIGINT and was killed: its profile may be partial"
+                )
+        else:
+            status = "ok" if proc.returncode == 0 else "failed"
+            killed = process.reap_group(proc)
+            if killed:
+                summary.problems.append(
+                    f"{len(killed)} process(es) of the run outlived it and were killed"
+                )
+    except KeyboardInterrupt:  # a second Ctrl-C: stop waiting politely
+        process.reap_group(proc, grace_s=0.0)
+        status = "interrupted"
+    finally:
+        signal.signal(signal.SIGTERM, previous_term)
+    wall = time.monotonic() - started
+    report = monitor.stop().to_dict()
+    if companion is not None:
+        _stop_companion(companion)
+    _finish(summary, run_dir, tool, status, proc.returncode, wall, report, stderr)
+
+
+def _raise_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _stop_note(status: str, request: RunRequest) -> str:
+    if status == "timeout":
+        return (
+            f"stopped after the {request.timeout_s:g} s timeout (SIGINT to the group, "
+            f"SIGKILL after {request.grace_s:g} s)"
+        )
+    return "interrupted (Ctrl-C or SIGTERM): SIGINT sent to the group"
+
+
+def _stop_companion(companion: Any) -> None:
+    if companion.poll() is None:
+        companion.send_signal(signal.SIGINT)
+        try:
+            companion.wait(timeout=10)
+        except Exception:
+            companion.kill()
+            companion.wait()
+
+
+def _finish(
+    summary: RunSummary,
+    run_dir: Path,
+    tool: Tool,
+    status: str,
+    returncode: int | None,
+    wall: float,
+    report: dict[str, Any],
+    stderr: Path,
+) -> None:
+    try:
+        tool_result = tool.collect(run_dir)
+    except Exception as exc:  # a collector bug must not lose the run
+        tool_result = ToolResult(problems=[f"{tool.name}: collecting its output failed: {exc}"])
+    result = assemble.workload_result(run_dir, run_dir / STDOUT_NAME)
+    summary.status = status
+    summary.exit_code = returncode
+    summary.wall_s = round(wall, 4)
+    summary.artifacts.update(
+        {"stdout": STDOUT_NAME, "stderr": STDERR_NAME, "manifest": "manifest.json"}
+    )
+    if (run_dir / assemble.RESULT_NAME).exists():
+        summary.artifacts["result"] = assemble.RESULT_NAME
+    assemble.fill(summary, report, tool_result, result)
+    if status != "ok":
+        tail = _tail(stderr)
+        hint = tool.failure_hint(tail) if status == "failed" else None
+        summary.error = {
+            "message": hint or _failure_line(status, returncode, tail),
+            "stderr_tail": tail[-1500:],
+            "tool_unavailable": bool(hint),
+        }
+    save(summary, run_dir)
+
+
+def _failure_line(status: str, returncode: int | None, tail: str) -> str:
+    if status == "failed":
+        if returncode is not None and returncode < 0:
+            name = (
+                signal.Signals(-returncode).name
+                if -returncode in signal.valid_signals()
+                else str(-returncode)
+            )
+            return f"the target was killed by {name}"
+        last = tail.strip().splitlines()[-1] if tail.strip() else "no output on stderr"
+        return f"the target exited with code {returncode}: {last}"
+    return f"run {status}"

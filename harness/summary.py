@@ -1,0 +1,111 @@
+"""The run summary: one JSON file per run, the contract `show`, `compare` and `report` read.
+
+Format history (bump SCHEMA and keep loading older versions):
+  1: first version.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+SCHEMA = 1
+SUMMARY_NAME = "summary.json"
+MANIFEST_NAME = "manifest.json"
+SPLIT_KEYS = ("on_cpu", "cpu_wait", "disk_wait", "network_wait", "lock_wait", "sleep", "other")
+STATUSES = ("ok", "failed", "timeout", "interrupted", "running")
+
+
+@dataclass
+class RunSummary:
+    """Everything a run measured, with where each figure came from."""
+
+    run_id: str
+    target: str
+    kind: str  # "scenario" or "script"
+    tool: str
+    status: str = "running"
+    schema: int = SCHEMA
+    exit_code: int | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    started_at: str = ""
+    wall_s: float = 0.0
+    cpu: dict[str, Any] = field(default_factory=dict)
+    split: dict[str, float] = field(default_factory=dict)
+    gil: dict[str, Any] = field(default_factory=dict)
+    memory: dict[str, Any] = field(default_factory=dict)
+    io: dict[str, Any] = field(default_factory=dict)
+    throughput: dict[str, Any] = field(default_factory=dict)
+    stages: dict[str, Any] = field(default_factory=dict)
+    verdict: dict[str, Any] = field(default_factory=dict)
+    artifacts: dict[str, str] = field(default_factory=dict)
+    tool_view: dict[str, Any] = field(default_factory=dict)
+    monitor: dict[str, Any] = field(default_factory=dict)
+    tool_overhead: dict[str, Any] | None = None
+    problems: list[str] = field(default_factory=list)
+    error: dict[str, Any] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunSummary:
+        schema = data.get("schema")
+        if not isinstance(schema, int) or schema > SCHEMA:
+            raise ValueError(
+                f"summary schema {schema!r} is not one this version reads "
+                f"(1..{SCHEMA}); upgrade pipeprof"
+            )
+        known = {f for f in cls.__dataclass_fields__}
+        missing = {"run_id", "target", "kind", "tool"} - data.keys()
+        if missing:
+            raise ValueError(f"summary lacks {', '.join(sorted(missing))}")
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    """Write JSON so a reader sees the old file or the new one, never half of one."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(data, f, indent=2, sort_keys=False, default=str)
+            f.write("\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save(summary: RunSummary, run_dir: Path) -> Path:
+    path = run_dir / SUMMARY_NAME
+    write_json_atomic(path, summary.to_dict())
+    return path
+
+
+def load(run_dir: Path) -> RunSummary:
+    """The summary of `run_dir` (or of a summary.json path); ValueError if unreadable."""
+    path = run_dir if run_dir.is_file() else run_dir / SUMMARY_NAME
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise ValueError(f"{path} does not exist: is {run_dir} a run directory?") from None
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"{path} is unreadable: {exc}") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"{path} is not a JSON object")
+    return RunSummary.from_dict(data)
+
+
+def find_runs(root: Path) -> list[Path]:
+    """Run directories under `root` (those holding a summary or a manifest), oldest first."""
+    if not root.is_dir():
+        return []
+    runs = {p.parent for p in root.glob(f"**/{SUMMARY_NAME}")}
+    runs |= {p.parent for p in root.glob(f"**/{MANIFEST_NAME}")}
+    return sorted(runs, key=lambda p: (p.name, str(p)))

@@ -1,0 +1,172 @@
+"""What bounds a run: cpu, gil, disk, network, lock, sleep, memory or mixed, with its evidence.
+
+The monitor's exact counters decide (schedstat on-CPU time, apportioned off-CPU time); the
+profiler's view is quoted second, and where the two disagree the evidence says so. Sampled
+thread states alone would call a disk-bound program CPU-bound on this kind of machine: a loop
+of small appends + fsync is ~33% on CPU by schedstat, yet py-spy marks ~70% of its samples
+active.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+DOMINANT_SHARE = 0.5  # the largest share must be at least this...
+DOMINANT_RATIO = 1.5  # ...and this many times the next one, else the run is mixed
+GIL_LOCK_SHARE = 0.2
+MEMORY_PRESSURE = 0.85  # peak RSS as a fraction of the machine's RAM
+
+ADVICE = {
+    "cpu": "CPU-bound: profile the hot frames; a faster parser/encoder (orjson) or processes "
+    "(one per core) raise throughput; threads and asyncio will not.",
+    "gil": "GIL-bound: threads take turns on one core; use processes (ProcessPoolExecutor) or "
+    "libraries that release the GIL.",
+    "disk": "Disk-bound: write fewer, larger files, fsync per batch or at the end instead of per "
+    "item, or move output to faster storage.",
+    "network": "Network-bound: keep more requests in flight (asyncio or threads) within the "
+    "server's rate limit; larger pages cut round trips.",
+    "lock": "Lock-bound: threads wait on each other; shorten critical sections or shard the "
+    "shared state.",
+    "sleep": "Sleeping: the program waits on timers (sleep, back-off, rate limits); check "
+    "retry and rate-limit settings.",
+    "memory": "Memory-bound: peak RSS is close to the machine's RAM; stream instead of holding "
+    "all items, or use smaller records.",
+    "mixed": "No single bottleneck: work on the two largest shares named above.",
+}
+
+
+@dataclass
+class Verdict:
+    bound: str
+    confidence: str
+    evidence: list[str] = field(default_factory=list)
+    advice: str = ""
+    shares: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "bound": self.bound,
+            "confidence": self.confidence,
+            "evidence": self.evidence,
+            "advice": self.advice,
+            "shares": self.shares,
+        }
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.0f}%"
+
+
+def shares_of(split: dict[str, float]) -> dict[str, float]:
+    """Candidate bounds and their shares of thread time; waiting for a core counts as CPU."""
+    return {
+        "cpu": split.get("on_cpu", 0.0) + split.get("cpu_wait", 0.0),
+        "disk": split.get("disk_wait", 0.0),
+        "network": split.get("network_wait", 0.0),
+        "lock": split.get("lock_wait", 0.0),
+        "sleep": split.get("sleep", 0.0),
+        "other": split.get("other", 0.0),
+    }
+
+
+def decide(
+    monitor: dict[str, Any],
+    tool_metrics: dict[str, Any] | None = None,
+    cpu_count: int = 1,
+    total_ram_mb: float | None = None,
+) -> Verdict:
+    """Classify a run from the monitor's report and (optionally) the profiler's figures."""
+    tool_metrics = tool_metrics or {}
+    split = monitor.get("split") or {}
+    if not split or monitor.get("thread_time_s", 0) <= 0:
+        return Verdict(
+            "unknown",
+            "none",
+            ["the monitor saw no thread time (the run ended before it could sample)"],
+        )
+    shares = shares_of(split)
+    cores = (monitor.get("cpu") or {}).get("cores_used", 0.0)
+    workers = sum(1 for t in monitor.get("threads", []) if not t.get("parked"))
+    evidence = [
+        f"Threads doing the work spent {_pct(split.get('on_cpu', 0))} of their time on a CPU "
+        f"(schedstat), {_pct(split.get('cpu_wait', 0))} waiting for one, "
+        f"{_pct(shares['disk'])} on disk, {_pct(shares['network'])} on the network, "
+        f"{_pct(shares['lock'])} on locks, {_pct(shares['sleep'])} asleep; "
+        f"{cores:.2f} of {cpu_count} cores used."
+    ]
+    ranked = sorted((k for k in shares if k != "other"), key=shares.get, reverse=True)
+    top, second = ranked[0], ranked[1]
+    is_gil = (
+        shares["lock"] >= GIL_LOCK_SHARE
+        and workers >= 2
+        and cores < 1.3
+        and shares["cpu"] + shares["lock"] >= 0.7
+    )
+    peak = (monitor.get("memory") or {}).get("peak_rss_mb")
+    if total_ram_mb and peak and peak >= MEMORY_PRESSURE * total_ram_mb:
+        bound, confidence = "memory", "medium"
+        evidence.append(f"Peak RSS {peak:.0f} MB is {_pct(peak / total_ram_mb)} of RAM.")
+    elif is_gil:
+        bound = "gil"
+        confidence = "high" if shares["lock"] >= 0.4 else "medium"
+        evidence.append(
+            f"{workers} busy threads shared {cores:.2f} cores and waited on a lock (futex) "
+            f"{_pct(shares['lock'])} of the time: the GIL serialises them."
+        )
+    elif shares[top] >= DOMINANT_SHARE and shares[top] >= DOMINANT_RATIO * shares[second]:
+        bound = top
+        confidence = "high" if shares[top] >= 0.75 else "medium"
+    else:
+        bound, confidence = "mixed", "medium"
+        evidence.append(
+            f"No share dominates: {top} {_pct(shares[top])}, {second} {_pct(shares[second])}."
+        )
+    if bound == "cpu" and cpu_count > 1 and cores < 1.2 and workers <= 1:
+        evidence.append(f"One thread does the work: at most 1 of {cpu_count} cores can be used.")
+    if shares["other"] >= 0.2:
+        evidence.append(
+            f"{_pct(shares['other'])} of thread time is in waits the monitor cannot "
+            "name (pipes, child processes, other syscalls)."
+        )
+    evidence.extend(_tool_evidence(split, tool_metrics))
+    return Verdict(
+        bound,
+        confidence,
+        evidence,
+        ADVICE.get(bound, ""),
+        {k: round(v, 4) for k, v in shares.items()},
+    )
+
+
+def _tool_evidence(split: dict[str, float], metrics: dict[str, Any]) -> list[str]:
+    out: list[str] = []
+    on_cpu = split.get("on_cpu", 0.0)
+    active = metrics.get("active_fraction")
+    if active is not None:
+        line = f"py-spy marked {_pct(active)} of its samples active"
+        if abs(active - on_cpu) >= 0.15:
+            line += (
+                f", but the kernel's counters put the threads on a CPU only "
+                f"{_pct(on_cpu)} of the time"
+                if active > on_cpu
+                else f", while the kernel's counters put them on a CPU {_pct(on_cpu)} of the time"
+            )
+            line += "; the counters are exact, the samples are not."
+        else:
+            line += f", in line with the counters ({_pct(on_cpu)} on CPU)."
+        out.append(line)
+    gil = metrics.get("gil_held_fraction")
+    if gil is not None:
+        out.append(f"py-spy saw the GIL held {_pct(gil)} of the time.")
+    system = metrics.get("system_fraction")
+    if system is not None:
+        out.append(
+            f"scalene attributes {_pct(system)} of time to system (I/O and waiting), "
+            f"{_pct(metrics.get('python_fraction') or 0)} to Python and "
+            f"{_pct(metrics.get('native_fraction') or 0)} to native code."
+        )
+    heap = metrics.get("peak_heap_mb")
+    if heap is not None:
+        out.append(f"memray's peak heap was {heap:.1f} MB.")
+    return out
