@@ -146,7 +146,7 @@ def show_command(
 def main() -> None:
     """Entry point: HarnessError and usage errors become one line on stderr and an exit code."""
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)  # returns typer.Exit's code instead of exiting
     except HarnessError as exc:
         err_console.print(f"error: {exc.message}")
         raise SystemExit(exc.exit_code) from None
@@ -159,6 +159,7 @@ def main() -> None:
         message = " ".join(exc.format_message().split())
         err_console.print(f"error: {message} (see harness --help)")
         raise SystemExit(exc.exit_code) from None
+    raise SystemExit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

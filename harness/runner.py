@@ -7,6 +7,7 @@ ended (ok / failed / timeout / interrupted).
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -22,12 +23,14 @@ from typing import Any
 
 from harness import assemble, process, rundir
 from harness.errors import ToolUnavailable
+from harness.exitstatus import MARKER as EXIT_SHIM
 from harness.monitor import Monitor
 from harness.summary import RunSummary, save
 from harness.targets import Target
 from harness.tools.base import LaunchContext, Tool, ToolResult
 
 STDOUT_NAME, STDERR_NAME = "stdout.txt", "stderr.txt"
+EXIT_STATUS_NAME = "exit-status.json"
 EXIT_CODES = {"ok": 0, "failed": 1, "timeout": 124, "interrupted": 130}
 
 
@@ -67,11 +70,12 @@ def _tail(path: Path, limit: int = 2000) -> str:
 
 def _api_server(stack: ExitStack, target: Target) -> tuple[list[str], dict[str, str]]:
     """Start the loopback API server outside the monitored tree; args and env for the client."""
-    from workloads.api_server import ApiServerProcess
+    from workloads.api_server import TOKEN_ENV, ApiServerProcess
 
     p = target.params
     server = stack.enter_context(
         ApiServerProcess(
+            token=os.environ.get(TOKEN_ENV),  # a caller may choose it; else a fresh one
             items=p["items"],
             seed=p["seed"],
             page_size=p["page_size"],
@@ -81,7 +85,7 @@ def _api_server(stack: ExitStack, target: Target) -> tuple[list[str], dict[str, 
             corrupt_rate=p["corrupt_rate"],
         )
     )
-    return ["--api-url", server.url], {"PIPEPROF_API_TOKEN": server.token}
+    return ["--api-url", server.url], {TOKEN_ENV: server.token}
 
 
 def execute(request: RunRequest, progress: Progress | None = None) -> RunOutcome:
@@ -122,6 +126,15 @@ def execute(request: RunRequest, progress: Progress | None = None) -> RunOutcome
             options=request.options,
             is_asyncio=target.is_asyncio,
         )
+        if not tool.propagates_exit_code:
+            target_argv = [
+                sys.executable,
+                "-m",
+                EXIT_SHIM,
+                str(run_dir / EXIT_STATUS_NAME),
+                "--",
+                *target_argv,
+            ]
         command = tool.command(target_argv, ctx)
         rundir.write_manifest(
             run_dir,
@@ -192,7 +205,18 @@ def _watch(
     report = monitor.stop().to_dict()
     if companion is not None:
         _stop_companion(companion)
-    _finish(summary, run_dir, tool, status, proc.returncode, wall, report, stderr)
+    returncode = _target_returncode(run_dir, proc.returncode)
+    if status == "ok" and returncode != 0:
+        status = "failed"
+    _finish(summary, run_dir, tool, status, returncode, wall, report, stderr)
+
+
+def _target_returncode(run_dir: Path, launched: int | None) -> int | None:
+    """The target's own return code: from the exit-status shim when one ran, else the child's."""
+    try:
+        return json.loads((run_dir / EXIT_STATUS_NAME).read_text())["returncode"]
+    except (OSError, ValueError, KeyError):
+        return launched
 
 
 def _raise_interrupt(signum: int, frame: object) -> None:

@@ -52,6 +52,9 @@ class Tool(ABC):
     #: Executable names of the tool's own processes, which the monitor leaves out of the
     #: workload's figures (py-spy runs as the parent of the profiled program).
     own_process_names: frozenset[str] = frozenset()
+    #: False for a tool whose exit code hides the target's (py-spy exits 0 regardless); the
+    #: runner then runs the target behind `harness.exitstatus` to learn how it ended.
+    propagates_exit_code: bool = True
 
     @abstractmethod
     def problem(self) -> str | None:

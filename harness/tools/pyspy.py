@@ -43,6 +43,7 @@ import psutil
 
 from harness import flamegraph as fg
 from harness.errors import HarnessError
+from harness.exitstatus import MARKER as EXIT_SHIM
 from harness.tools.base import LaunchContext, Tool, ToolResult
 
 FOLDED = "pyspy.folded"
@@ -83,6 +84,7 @@ class PySpy(Tool):
     name = "py-spy"
     description = "sampling profiler: flame graph with waiting threads, GIL-held share"
     own_process_names = frozenset({"py-spy"})
+    propagates_exit_code = False
 
     def __init__(self, executable: str | None = None) -> None:
         self._executable = executable
@@ -175,11 +177,12 @@ class PySpy(Tool):
 
 
 def find_pyspy() -> str | None:
-    """py-spy from the running interpreter's environment first, so the venv's own copy wins."""
+    """The py-spy a user would run (first on PATH), else the one installed beside this Python."""
+    found = shutil.which("py-spy")
+    if found:
+        return found
     beside = Path(sys.executable).parent / "py-spy"
-    if beside.is_file() and os.access(beside, os.X_OK):
-        return str(beside)
-    return shutil.which("py-spy")
+    return str(beside) if beside.is_file() and os.access(beside, os.X_OK) else None
 
 
 def sampling_rate(ctx: LaunchContext) -> int:
@@ -225,12 +228,23 @@ def find_target(pid: int, wait_s: float = _CHILD_WAIT_S) -> int | None:
             for child in spies[0].children():
                 # Just after fork the child is still a py-spy copy; attach after its exec.
                 if _name(child) not in ("py-spy", ""):
-                    return child.pid
+                    if not _is_shim(child):
+                        return child.pid
+                    for grandchild in child.children():  # the target behind the shim
+                        if not _is_shim(grandchild):
+                            return grandchild.pid
             if time.monotonic() > deadline:
                 return None
             time.sleep(0.01)
     except psutil.Error:
         return None
+
+
+def _is_shim(process: psutil.Process) -> bool:
+    try:
+        return EXIT_SHIM in process.cmdline()
+    except psutil.Error:
+        return False
 
 
 def _name(process: psutil.Process) -> str:
@@ -265,9 +279,24 @@ def _read_main(run_dir: Path, result: ToolResult) -> fg.Stacks:
         result.problems.append(
             f"{FOLDED}: skipped {len(malformed)} malformed line(s) (truncated file?)"
         )
+    stacks = _without_shim(stacks)
     if not stacks:
         result.problems.append(f"{FOLDED} holds no samples")
     return stacks
+
+
+def _without_shim(stacks: fg.Stacks) -> fg.Stacks:
+    """Drop the exit-status shim: its own samples go, the target's lose the shim's root frame."""
+    kept: fg.Stacks = {}
+    for stack, count in stacks.items():
+        if not stack or EXIT_SHIM not in stack[0]:
+            kept[stack] = kept.get(stack, 0) + count
+            continue
+        inner = next((i for i in range(1, len(stack)) if fg.is_process_frame(stack[i])), None)
+        if inner is not None:
+            key = stack[inner:]
+            kept[key] = kept.get(key, 0) + count
+    return kept
 
 
 def _render(run_dir: Path, stacks: fg.Stacks, rate: Any, result: ToolResult) -> None:
