@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
@@ -11,9 +10,10 @@ from rich.console import Console
 from typer.exceptions import TyperException
 
 from harness import display, rundir, targets, tools
+from harness.commands.compare import compare_command
+from harness.commands.show import show_command
 from harness.errors import HarnessError, ToolUnavailable
 from harness.runner import RunRequest, execute
-from harness.summary import load
 from workloads import registry
 
 app = typer.Typer(
@@ -127,20 +127,8 @@ def _run_one(request: RunRequest) -> int:
     return outcome.exit_code
 
 
-@app.command("show")
-def show_command(
-    run_dir: Annotated[Path, typer.Argument(help="a run directory (or its summary.json)")],
-    as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
-) -> None:
-    """Show one run's summary as a table, or as JSON."""
-    try:
-        summary = load(run_dir)
-    except ValueError as exc:
-        raise HarnessError(f"{exc}") from None
-    if as_json:
-        console.print_json(json.dumps(summary.to_dict(), default=str))
-    else:
-        display.print_summary(console, summary, run_dir if run_dir.is_dir() else run_dir.parent)
+app.command("show")(show_command)
+app.command("compare")(compare_command)
 
 
 def main() -> None:

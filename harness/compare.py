@@ -1,0 +1,327 @@
+"""Two runs side by side: every summary figure with B/A (and percentage points for shares), the
+parameters that differ, and a differential flame graph of their folded stacks.
+
+Pure over run directories: reads summary.json and pyspy.folded, runs nothing, so any two runs
+can be compared again later without profiling.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from harness import flamegraph as fg
+from harness.errors import HarnessError
+from harness.summary import SPLIT_KEYS, SUMMARY_NAME, RunSummary, find_runs, load
+
+#: Changes of a figure smaller than this (as a ratio) or a share smaller than this (in percentage
+#: points) are printed plainly rather than marked better or worse.
+NOTABLE_RATIO = 0.05
+NOTABLE_PP = 2.0
+#: A run whose threads waited this share of their time for a CPU shared the machine with other
+#: work: two identical runs here measured 937 and 4,560 items/s at 73% and 0.1% CPU wait.
+CONTENDED = 0.2
+MISSING = object()
+SECTION_TITLES = {
+    "time": "Time and throughput",
+    "cpu": "CPU",
+    "split": "Where thread time went (shares)",
+    "gil": "GIL",
+    "memory": "Memory",
+    "io": "I/O",
+    "stages": "Stages",
+    "outcome": "Outcome",
+}
+
+
+@dataclass(frozen=True)
+class Row:
+    """One figure of both runs: `kind` is "number", "share" (a fraction of 1) or "text";
+    `better` says which way is an improvement ("higher", "lower") where one is."""
+
+    section: str
+    label: str
+    a: Any
+    b: Any
+    kind: str = "number"
+    unit: str = ""
+    digits: int = 2
+    better: str | None = None
+
+    @property
+    def ratio(self) -> float | None:
+        if self.kind == "text" or not _is_number(self.a) or not _is_number(self.b) or not self.a:
+            return None
+        return self.b / self.a
+
+    @property
+    def diff_pp(self) -> float | None:
+        if self.kind != "share" or not _is_number(self.a) or not _is_number(self.b):
+            return None
+        return 100 * (self.b - self.a)
+
+    @property
+    def changed(self) -> bool:
+        return self.a != self.b
+
+    @property
+    def trend(self) -> str | None:
+        """ "better", "worse" or None (no direction, or too small a change to call)."""
+        if self.better is None:
+            return None
+        if self.kind == "share":
+            change = self.diff_pp
+            notable = change is not None and abs(change) >= NOTABLE_PP
+        else:
+            change = None if self.ratio is None else self.ratio - 1
+            notable = change is not None and abs(change) >= NOTABLE_RATIO
+        if not notable or change is None:
+            return None
+        return "better" if (change > 0) == (self.better == "higher") else "worse"
+
+    def value(self, side: str) -> str:
+        value = self.a if side == "a" else self.b
+        if value is None or value == "":
+            return "-"
+        if self.kind == "share" and _is_number(value):
+            return f"{100 * value:.1f}%"
+        if isinstance(value, float) and 0 < abs(value) < 10**-self.digits:
+            return f"{value:.2g}{self.unit}"
+        if isinstance(value, float):
+            return f"{value:,.{self.digits}f}{self.unit}"
+        if isinstance(value, int) and not isinstance(value, bool):
+            return f"{value:,}{self.unit}"
+        return f"{value}{self.unit}"
+
+    def ratio_text(self) -> str:
+        return "" if self.ratio is None else f"{self.ratio:.2f}x"
+
+    def diff_text(self) -> str:
+        if self.kind == "share":
+            return "" if self.diff_pp is None else f"{self.diff_pp:+.1f} pp"
+        return "changed" if self.kind == "text" and self.changed else ""
+
+
+@dataclass(frozen=True)
+class Param:
+    key: str
+    a: Any
+    b: Any
+
+    @property
+    def differs(self) -> bool:
+        return self.a != self.b
+
+    def value(self, side: str) -> str:
+        value = self.a if side == "a" else self.b
+        return "(absent)" if value is MISSING else str(value)
+
+
+@dataclass
+class Comparison:
+    """What `compare` shows: A is the run before, B the run after."""
+
+    a: RunSummary
+    b: RunSummary
+    a_dir: Path
+    b_dir: Path
+    rows: list[Row] = field(default_factory=list)
+    params: list[Param] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def row(self, section: str, label: str) -> Row:
+        return next(r for r in self.rows if r.section == section and r.label == label)
+
+    @property
+    def differing_params(self) -> list[Param]:
+        return [p for p in self.params if p.differs]
+
+
+def load_run(path: Path, which: str) -> tuple[RunSummary, Path]:
+    """The summary and directory of run `which` ("A" or "B"); HarnessError naming the fix."""
+    if not path.exists():
+        raise HarnessError(
+            f"run {which}: {path} does not exist; pass a run directory "
+            "(`harness show PROFILES_ROOT` lists them)"
+        )
+    run_dir = path.parent if path.is_file() else path
+    if path.is_dir() and not (path / SUMMARY_NAME).exists():
+        inside = [r for r in find_runs(path) if r != path]
+        if inside:
+            raise HarnessError(
+                f"run {which}: {path} holds {len(inside)} runs, not one; "
+                f"pass one of them, e.g. {inside[-1]}"
+            )
+    try:
+        return load(path), run_dir
+    except ValueError as exc:
+        raise HarnessError(f"run {which}: {exc}; pass a finished run's directory") from None
+
+
+def compare_runs(path_a: Path, path_b: Path) -> Comparison:
+    (a, a_dir), (b, b_dir) = load_run(path_a, "A"), load_run(path_b, "B")
+    return compare_summaries(a, b, a_dir, b_dir)
+
+
+def compare_summaries(
+    a: RunSummary, b: RunSummary, a_dir: Path = Path("A"), b_dir: Path = Path("B")
+) -> Comparison:
+    keys = [*a.params, *(k for k in b.params if k not in a.params)]
+    params = [Param(k, a.params.get(k, MISSING), b.params.get(k, MISSING)) for k in keys]
+    return Comparison(a, b, a_dir, b_dir, _rows(a, b), params, _warnings(a, b))
+
+
+def _rows(a: RunSummary, b: RunSummary) -> list[Row]:
+    def pair(part: str, key: str) -> tuple[Any, Any]:
+        return (getattr(a, part) or {}).get(key), (getattr(b, part) or {}).get(key)
+
+    rows = [
+        Row("time", "wall", a.wall_s, b.wall_s, unit=" s", digits=3, better="lower"),
+        Row("time", "items/s", *pair("throughput", "items_per_s"), digits=1, better="higher"),
+        Row("time", "items", *pair("throughput", "items")),
+        Row("time", "elapsed", *pair("throughput", "elapsed_s"), unit=" s", digits=3),
+        Row("cpu", "cores used", *pair("cpu", "cores_used")),
+        Row("cpu", "user CPU", *pair("cpu", "user_s"), unit=" s"),
+        Row("cpu", "sys CPU", *pair("cpu", "sys_s"), unit=" s"),
+    ]
+    rows += [Row("split", k, *pair("split", k), kind="share") for k in SPLIT_KEYS]
+    rows += [
+        Row("gil", "held", *pair("gil", "held_fraction"), kind="share"),
+        Row("gil", "waiting", *pair("gil", "waiting_fraction"), kind="share"),
+        Row("memory", "peak RSS", *pair("memory", "peak_rss_mb"), unit=" MB", digits=1),
+        Row("memory", "peak heap", *pair("memory", "peak_heap_mb"), unit=" MB", digits=1),
+        Row("io", "read", *pair("io", "read_mb"), unit=" MB", digits=1),
+        Row("io", "write", *pair("io", "write_mb"), unit=" MB", digits=1),
+    ]
+    for name in [*a.stages, *(s for s in b.stages if s not in a.stages)]:
+        sa, sb = _stage(a.stages.get(name)), _stage(b.stages.get(name))
+        rows += [
+            Row("stages", f"{name} wall", sa.get("wall_s"), sb.get("wall_s"), unit=" s", digits=3),
+            Row("stages", f"{name} cpu", sa.get("cpu_s"), sb.get("cpu_s"), unit=" s", digits=3),
+            Row("stages", f"{name} share", sa.get("share"), sb.get("share"), kind="share"),
+        ]
+    rows += [
+        Row("outcome", "verdict", _verdict(a), _verdict(b), kind="text"),
+        Row("outcome", "status", a.status, b.status, kind="text"),
+    ]
+    return rows
+
+
+def _stage(value: Any) -> dict[str, Any]:
+    if isinstance(value, dict):
+        return value
+    return {"wall_s": value} if _is_number(value) else {}
+
+
+def _verdict(s: RunSummary) -> str | None:
+    v = s.verdict or {}
+    if not v.get("bound"):
+        return None
+    return f"{v['bound']} ({v.get('confidence', '?')})"
+
+
+def _warnings(a: RunSummary, b: RunSummary) -> list[str]:
+    warnings = []
+    if a.target != b.target:
+        warnings.append(
+            f"different targets ({a.target} vs {b.target}): the runs did different work, "
+            "so their figures compare only loosely"
+        )
+    if a.tool != b.tool:
+        warnings.append(
+            f"different tools ({a.tool} vs {b.tool}): profiler overhead differs, "
+            "so times are not like for like"
+        )
+    for which, s in (("A", a), ("B", b)):
+        if s.status != "ok":
+            warnings.append(f"run {which} is {s.status}: its figures cover only part of the work")
+        cpu_wait = (s.split or {}).get("cpu_wait") or 0.0
+        if cpu_wait >= CONTENDED:
+            warnings.append(
+                f"run {which} waited for a CPU {100 * cpu_wait:.0f}% of its thread time: the "
+                "machine was busy, so its times say as much about that load as about the code"
+            )
+    return warnings
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+# -- the differential flame graph ----------------------------------------------------------------
+
+
+def diff_flamegraph(c: Comparison) -> tuple[str | None, str | None]:
+    """(SVG text, None), or (None, one line saying why there is none)."""
+    stacks = []
+    for which, s, run_dir in (("A", c.a, c.a_dir), ("B", c.b, c.b_dir)):
+        path = run_dir / (s.artifacts or {}).get("folded", "pyspy.folded")
+        if not path.is_file():
+            return None, (
+                f"no differential flame graph: run {which} ({s.tool}) has no folded stacks; "
+                "only py-spy runs record them"
+            )
+        found = fg.strip_roots(fg.parse_folded(path.read_text(errors="replace")))
+        if fg.total_samples(found) == 0:
+            return None, f"no differential flame graph: run {which}'s {path.name} holds no samples"
+        stacks.append(found)
+    title = f"{c.a.target}: {_label(c, 'a')} → {_label(c, 'b')}"
+    return fg.render_diff_svg(stacks[0], stacks[1], title), None
+
+
+def _label(c: Comparison, side: str) -> str:
+    differing = ", ".join(f"{p.key}={p.value(side)}" for p in c.differing_params)
+    return differing or (c.a.run_id if side == "a" else c.b.run_id)
+
+
+# -- the HTML page ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Written:
+    html: Path
+    svg: Path | None
+    note: str | None
+
+
+def default_html_path(c: Comparison) -> Path:
+    return c.b_dir / f"compare-{c.a_dir.resolve().name}.html"
+
+
+def write_report(c: Comparison, html_path: Path) -> Written:
+    """The HTML page at `html_path` and, where both runs have stacks, the differential flame
+    graph beside it (linked by name, so the pair can be moved together and opened from file://)."""
+    svg, note = diff_flamegraph(c)
+    svg_path = html_path.with_name(f"{html_path.stem}-flamegraph.svg") if svg else None
+    page = render_html(c, svg_path.name if svg_path else None, note)
+    try:
+        html_path.parent.mkdir(parents=True, exist_ok=True)
+        if svg_path and svg:
+            svg_path.write_text(svg, encoding="utf-8")
+        html_path.write_text(page, encoding="utf-8")
+    except OSError as exc:
+        raise HarnessError(
+            f"cannot write {html_path} ({exc.strerror}); pass --html FILE somewhere writable"
+        ) from None
+    return Written(html_path, svg_path, note)
+
+
+def render_html(c: Comparison, svg_name: str | None, note: str | None) -> str:
+    """A self-contained page: inline CSS, no scripts or external assets."""
+    template = files("harness").joinpath("compare_templates/compare.html").read_text("utf-8")
+    env = jinja2.Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True)
+    sections: dict[str, list[Row]] = {}
+    for row in c.rows:
+        sections.setdefault(row.section, []).append(row)
+    return env.from_string(template).render(
+        c=c,
+        sections=sections,
+        titles=SECTION_TITLES,
+        svg_name=svg_name,
+        note=note,
+        notable=f"{100 * NOTABLE_RATIO:.0f}% ({NOTABLE_PP:.0f} pp for shares)",
+    )

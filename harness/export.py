@@ -1,0 +1,155 @@
+"""Run summaries as JSON, CSV or a Markdown table, for spreadsheets, notebooks and write-ups.
+
+JSON keeps whole summaries (they load back with RunSummary.from_dict); CSV and Markdown flatten
+each run to one row of COLUMNS, so a set of runs reads as one table.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.summary import MANIFEST_NAME, SPLIT_KEYS, SUMMARY_NAME, RunSummary, find_runs, load
+
+COLUMNS = (
+    "run_id",
+    "target",
+    "tool",
+    "status",
+    "params",
+    "wall_s",
+    "items_per_s",
+    "cores_used",
+    *SPLIT_KEYS,
+    "gil_held",
+    "gil_waiting",
+    "peak_rss_mb",
+    "peak_heap_mb",
+    "read_mb",
+    "write_mb",
+    "bound",
+    "confidence",
+)
+TEXT_COLUMNS = frozenset({"run_id", "target", "tool", "status", "params", "bound", "confidence"})
+
+
+@dataclass
+class RunSet:
+    """The runs found for some paths, with one warning per path that gave none."""
+
+    runs: list[tuple[Path, RunSummary]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def summaries(self) -> list[RunSummary]:
+        return [s for _, s in self.runs]
+
+
+def is_run_path(path: Path) -> bool:
+    """A summary.json, or a directory that is one run (not a root holding runs)."""
+    if path.is_file():
+        return True
+    return (path / SUMMARY_NAME).exists() or (path / MANIFEST_NAME).exists()
+
+
+def gather(paths: Sequence[Path]) -> RunSet:
+    """Every run the paths name (run directories, summary files, or roots meaning every run
+    under them), each once and in the order given; unreadable ones become warnings."""
+    found = RunSet()
+    seen: set[Path] = set()
+    for path in paths:
+        if not path.exists():
+            found.warnings.append(f"{path} does not exist; skipped")
+            continue
+        run_dirs = [path] if is_run_path(path) else find_runs(path)
+        if not run_dirs:
+            found.warnings.append(f"{path} holds no runs; skipped")
+        for run_dir in run_dirs:
+            key = (run_dir.parent if run_dir.is_file() else run_dir).resolve()
+            if key in seen:
+                continue
+            seen.add(key)
+            try:
+                found.runs.append((run_dir, load(run_dir)))
+            except ValueError as exc:
+                found.warnings.append(f"{exc}; skipped")
+    return found
+
+
+def params_text(params: dict[str, Any]) -> str:
+    """'k=v;k=v', values as JSON except plain strings (so booleans read true/false)."""
+    return ";".join(f"{k}={v if isinstance(v, str) else json.dumps(v)}" for k, v in params.items())
+
+
+def flatten(s: RunSummary) -> dict[str, Any]:
+    """One run as one row of COLUMNS (None where the run lacks the figure)."""
+    split, gil, memory, io_ = s.split or {}, s.gil or {}, s.memory or {}, s.io or {}
+    verdict = s.verdict or {}
+    return {
+        "run_id": s.run_id,
+        "target": s.target,
+        "tool": s.tool,
+        "status": s.status,
+        "params": params_text(s.params),
+        "wall_s": s.wall_s,
+        "items_per_s": (s.throughput or {}).get("items_per_s"),
+        "cores_used": (s.cpu or {}).get("cores_used"),
+        **{k: split.get(k) for k in SPLIT_KEYS},
+        "gil_held": gil.get("held_fraction"),
+        "gil_waiting": gil.get("waiting_fraction"),
+        "peak_rss_mb": memory.get("peak_rss_mb"),
+        "peak_heap_mb": memory.get("peak_heap_mb"),
+        "read_mb": io_.get("read_mb"),
+        "write_mb": io_.get("write_mb"),
+        "bound": verdict.get("bound"),
+        "confidence": verdict.get("confidence"),
+    }
+
+
+def to_json(summaries: Sequence[RunSummary], *, single: bool = False) -> str:
+    """The whole summaries: one object when `single`, else a list."""
+    data: Any = [s.to_dict() for s in summaries]
+    if single:
+        data = data[0]
+    return json.dumps(data, indent=2, default=str) + "\n"
+
+
+def to_csv(summaries: Sequence[RunSummary]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for s in summaries:
+        writer.writerow({k: "" if v is None else v for k, v in flatten(s).items()})
+    return out.getvalue()
+
+
+def to_markdown(summaries: Sequence[RunSummary]) -> str:
+    """A GitHub-flavoured Markdown table, numbers right-aligned and rounded for reading."""
+    lines = [
+        "| " + " | ".join(COLUMNS) + " |",
+        "|" + "|".join(":---" if c in TEXT_COLUMNS else "---:" for c in COLUMNS) + "|",
+    ]
+    for s in summaries:
+        row = flatten(s)
+        lines.append("| " + " | ".join(_markdown_cell(row[c]) for c in COLUMNS) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _markdown_cell(value: Any) -> str:
+    if value is None or value == "":
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.1f}" if abs(value) >= 100 else f"{value:.3g}"
+    return str(value).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
+
+def varying_params(summaries: Sequence[RunSummary]) -> list[str]:
+    """The parameter names whose values are not the same in every run, in first-seen order."""
+    keys = list(dict.fromkeys(k for s in summaries for k in s.params))
+    missing = object()
+    return [k for k in keys if len({repr(s.params.get(k, missing)) for s in summaries}) > 1]
