@@ -69,10 +69,18 @@ def fill(
         "source": "py-spy (held), monitor futex waits (waiting)",
     }
     mem = monitor.get("memory") or {}
+    monitored, reported = mem.get("peak_rss_mb"), (result or {}).get("peak_rss_mb")
+    # The monitor reads each process's exact high-water mark every ~0.1 s; a peak in a
+    # process's last moments is seen only by the workload itself (its VmHWM at exit).
+    peak = max((x for x in (monitored, reported) if x is not None), default=None)
     summary.memory = {
-        "peak_rss_mb": mem.get("peak_rss_mb"),
+        "peak_rss_mb": round(peak, 1) if peak is not None else None,
+        "peak_rss_source": "workload"
+        if peak is not None and peak == reported and peak != monitored
+        else "monitor",
+        "monitor_peak_rss_mb": round(monitored, 1) if monitored is not None else None,
+        "workload_peak_rss_mb": reported,
         "peak_heap_mb": tool.metrics.get("peak_heap_mb"),
-        "workload_peak_rss_mb": (result or {}).get("peak_rss_mb"),
     }
     io = monitor.get("io") or {}
     summary.io = {

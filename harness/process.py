@@ -3,6 +3,7 @@ SIGKILL after a grace period, and nothing of the group left behind."""
 
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
 import subprocess
@@ -10,6 +11,14 @@ import time
 from pathlib import Path
 
 import psutil
+
+PR_SET_PTRACER, PR_SET_PTRACER_ANY = 0x59616D61, -1
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def _allow_tracers() -> None:
+    # Under Yama ptrace_scope 1 only ancestors may attach; profilers attach as our siblings.
+    _libc.prctl(PR_SET_PTRACER, ctypes.c_ulong(PR_SET_PTRACER_ANY), 0, 0, 0)
 
 
 def launch(
@@ -19,7 +28,8 @@ def launch(
     env: dict[str, str] | None = None,
     cwd: Path | None = None,
 ) -> subprocess.Popen:
-    """Start `argv` as the leader of a new session (so its own process group)."""
+    """Start `argv` as the leader of a new session (so its own process group), traceable by
+    the profilers the runner attaches to it."""
     with open(stdout, "wb") as out, open(stderr, "wb") as err:
         return subprocess.Popen(
             argv,
@@ -29,7 +39,24 @@ def launch(
             env=env,
             cwd=cwd,
             start_new_session=True,
+            preexec_fn=_allow_tracers,
         )
+
+
+def wait_for_exec(proc: subprocess.Popen, argv: list[str], timeout_s: float = 5.0) -> bool:
+    """Wait until the child runs `argv` (until then /proc shows a copy of this process, which a
+    profiler must not attach to). False if it ended or did not get there in time."""
+    want = b"\0".join(a.encode() for a in argv)
+    deadline = time.monotonic() + timeout_s
+    while proc.poll() is None and time.monotonic() < deadline:
+        try:
+            with open(f"/proc/{proc.pid}/cmdline", "rb") as f:
+                if f.read().rstrip(b"\0") == want:
+                    return True
+        except OSError:
+            return False
+        time.sleep(0.001)
+    return False
 
 
 def group_members(pgid: int) -> list[psutil.Process]:

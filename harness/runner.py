@@ -7,10 +7,10 @@ ended (ok / failed / timeout / interrupted).
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -23,14 +23,12 @@ from typing import Any
 
 from harness import assemble, process, rundir
 from harness.errors import ToolUnavailable
-from harness.exitstatus import MARKER as EXIT_SHIM
 from harness.monitor import Monitor
 from harness.summary import RunSummary, save
 from harness.targets import Target
 from harness.tools.base import LaunchContext, Tool, ToolResult
 
 STDOUT_NAME, STDERR_NAME = "stdout.txt", "stderr.txt"
-EXIT_STATUS_NAME = "exit-status.json"
 EXIT_CODES = {"ok": 0, "failed": 1, "timeout": 124, "interrupted": 130}
 
 
@@ -126,15 +124,6 @@ def execute(request: RunRequest, progress: Progress | None = None) -> RunOutcome
             options=request.options,
             is_asyncio=target.is_asyncio,
         )
-        if not tool.propagates_exit_code:
-            target_argv = [
-                sys.executable,
-                "-m",
-                EXIT_SHIM,
-                str(run_dir / EXIT_STATUS_NAME),
-                "--",
-                *target_argv,
-            ]
         command = tool.command(target_argv, ctx)
         rundir.write_manifest(
             run_dir,
@@ -166,11 +155,12 @@ def _watch(
     proc = process.launch(command, stdout, stderr, env=env)
     monitor = Monitor(proc.pid, exclude_names=tool.own_process_names)
     monitor.start()
-    companion = None
+    watchers: list[Any] = []
     status = "running"
     previous_term = signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
-        companion = tool.attach(proc.pid, ctx)
+        process.wait_for_exec(proc, command)
+        watchers = tool.attach(proc.pid, ctx)
         while proc.poll() is None:
             elapsed = time.monotonic() - started
             if request.timeout_s is not None and elapsed >= request.timeout_s:
@@ -203,20 +193,9 @@ def _watch(
         signal.signal(signal.SIGTERM, previous_term)
     wall = time.monotonic() - started
     report = monitor.stop().to_dict()
-    if companion is not None:
-        _stop_companion(companion)
-    returncode = _target_returncode(run_dir, proc.returncode)
-    if status == "ok" and returncode != 0:
-        status = "failed"
+    _stop_watchers(watchers, request.grace_s)
+    returncode = proc.returncode
     _finish(summary, run_dir, tool, status, returncode, wall, report, stderr)
-
-
-def _target_returncode(run_dir: Path, launched: int | None) -> int | None:
-    """The target's own return code: from the exit-status shim when one ran, else the child's."""
-    try:
-        return json.loads((run_dir / EXIT_STATUS_NAME).read_text())["returncode"]
-    except (OSError, ValueError, KeyError):
-        return launched
 
 
 def _raise_interrupt(signum: int, frame: object) -> None:
@@ -232,14 +211,19 @@ def _stop_note(status: str, request: RunRequest) -> str:
     return "interrupted (Ctrl-C or SIGTERM): SIGINT sent to the group"
 
 
-def _stop_companion(companion: Any) -> None:
-    if companion.poll() is None:
-        companion.send_signal(signal.SIGINT)
+def _stop_watchers(watchers: list[Any], grace_s: float) -> None:
+    """Let a tool's watchers finish writing now that the target is gone; then stop them."""
+    deadline = time.monotonic() + max(grace_s, 5.0)
+    for watcher in watchers:
         try:
-            companion.wait(timeout=10)
-        except Exception:
-            companion.kill()
-            companion.wait()
+            watcher.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            watcher.send_signal(signal.SIGINT)
+            try:
+                watcher.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                watcher.kill()
+                watcher.wait()
 
 
 def _finish(
@@ -266,9 +250,11 @@ def _finish(
     if (run_dir / assemble.RESULT_NAME).exists():
         summary.artifacts["result"] = assemble.RESULT_NAME
     assemble.fill(summary, report, tool_result, result)
+    if tool_result.unavailable and status == "ok":
+        status = summary.status = "failed"
     if status != "ok":
         tail = _tail(stderr)
-        hint = tool.failure_hint(tail) if status == "failed" else None
+        hint = tool_result.unavailable or (tool.failure_hint(tail) if status == "failed" else None)
         summary.error = {
             "message": hint or _failure_line(status, returncode, tail),
             "stderr_tail": tail[-1500:],

@@ -58,11 +58,23 @@ class StageClock:
         }
 
 
+def _own_peak_kib() -> int:
+    # VmHWM starts afresh at exec; ru_maxrss does not (it would report the launching
+    # process's size when that was larger), so it is only the fallback.
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
 def peak_rss_mb() -> float:
-    """Peak RSS of this process and, separately accounted by the kernel, its largest child."""
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    """Peak RSS of this process plus that of its largest child (pool workers, say)."""
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return round((own + children) / 1024, 1)  # ru_maxrss is in KiB on Linux
+    return round((_own_peak_kib() + children) / 1024, 1)  # both in KiB on Linux
 
 
 @dataclass

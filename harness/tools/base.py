@@ -25,12 +25,15 @@ class ToolResult:
     top: the hottest places by the tool's own measure, most first:
         {"where": "file.py:12 func", "value": float, "unit": "samples" | "%" | "MB" | ...}.
     problems: one-line warnings about the collection (no samples, truncated output, ...).
+    unavailable: the tool could not profile at all; one line naming the fix.
     """
 
     artifacts: dict[str, str] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
     top: list[dict[str, Any]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    #: Set when the tool could not profile at all (no ptrace, say): one line with the fix.
+    unavailable: str | None = None
 
 
 @dataclass
@@ -52,9 +55,6 @@ class Tool(ABC):
     #: Executable names of the tool's own processes, which the monitor leaves out of the
     #: workload's figures (py-spy runs as the parent of the profiled program).
     own_process_names: frozenset[str] = frozenset()
-    #: False for a tool whose exit code hides the target's (py-spy exits 0 regardless); the
-    #: runner then runs the target behind `harness.exitstatus` to learn how it ended.
-    propagates_exit_code: bool = True
 
     @abstractmethod
     def problem(self) -> str | None:
@@ -68,9 +68,13 @@ class Tool(ABC):
     def collect(self, run_dir: Path) -> ToolResult:
         """Read the tool's output from `run_dir`, render artifacts, return figures."""
 
-    def attach(self, pid: int, ctx: LaunchContext) -> subprocess.Popen | None:
-        """Optionally start a companion process once the target runs (default: none)."""
-        return None
+    def attach(self, pid: int, ctx: LaunchContext) -> list[subprocess.Popen]:
+        """Start processes that watch the target once it has exec'd (default: none).
+
+        The runner stops them after the target ends: it waits for them to finish writing,
+        then sends SIGINT, then SIGKILL.
+        """
+        return []
 
     def failure_hint(self, stderr_tail: str) -> str | None:
         """A one-line fix if the tool's stderr shows it could not run (no ptrace, say)."""

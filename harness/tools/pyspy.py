@@ -43,13 +43,13 @@ import psutil
 
 from harness import flamegraph as fg
 from harness.errors import HarnessError
-from harness.exitstatus import MARKER as EXIT_SHIM
 from harness.tools.base import LaunchContext, Tool, ToolResult
 
 FOLDED = "pyspy.folded"
 GIL_FOLDED = "pyspy-gil.folded"
 GIL_META = "pyspy-gil.meta.json"
 GIL_LOG = "pyspy-gil.log"
+MAIN_LOG = "pyspy.log"
 FLAMEGRAPH = "flamegraph.svg"
 SPEEDSCOPE = "profile.speedscope.json"
 DEFAULT_RATE = 100
@@ -84,7 +84,6 @@ class PySpy(Tool):
     name = "py-spy"
     description = "sampling profiler: flame graph with waiting threads, GIL-held share"
     own_process_names = frozenset({"py-spy"})
-    propagates_exit_code = False
 
     def __init__(self, executable: str | None = None) -> None:
         self._executable = executable
@@ -107,16 +106,48 @@ class PySpy(Tool):
         return ptrace_problem()
 
     def command(self, target_argv: list[str], ctx: LaunchContext) -> list[str]:
+        """The target runs as it is: py-spy attaches to it (see `attach`)."""
+        return list(target_argv)
+
+    def recorder_argv(self, pid: int, ctx: LaunchContext) -> list[str]:
         argv = [
-            self.executable, "record", "--format", "raw", "--idle", "--subprocesses", "--threads",
-            "--rate", str(sampling_rate(ctx)), "--output", str(ctx.run_dir / FOLDED),
+            self.executable, "record", "--pid", str(pid), "--format", "raw", "--idle",
+            "--subprocesses", "--threads", "--rate", str(sampling_rate(ctx)),
+            "--output", str(ctx.run_dir / FOLDED),
         ]  # fmt: skip
         if ctx.options.get("native", "").strip().lower() in _TRUE:
             argv.append("--native")
-        return [*argv, "--", *target_argv]
+        return argv
 
-    def attach(self, pid: int, ctx: LaunchContext) -> subprocess.Popen | None:
-        """Start the GIL companion on the Python under py-spy `pid`; None if there is none.
+    def attach(self, pid: int, ctx: LaunchContext) -> list[subprocess.Popen]:
+        """Attach the recorder and the GIL companion to the running target `pid`.
+
+        py-spy attaches rather than launches so that the runner's own child is the target:
+        the target's exit status is then exact (py-spy exits 0 whatever its child did).
+        The runner calls this once the target has exec'd; py-spy waits for its interpreter.
+        """
+        started: list[subprocess.Popen] = []
+        with open(ctx.run_dir / MAIN_LOG, "wb") as log:
+            try:
+                started.append(
+                    subprocess.Popen(
+                        self.recorder_argv(pid, ctx),
+                        stdin=subprocess.DEVNULL,
+                        stdout=log,
+                        stderr=subprocess.STDOUT,
+                        start_new_session=True,
+                    )
+                )
+            except OSError as exc:
+                log.write(f"could not start py-spy: {exc}\n".encode())
+                return started
+        companion = self._gil_companion(pid, ctx)
+        if companion is not None:
+            started.append(companion)
+        return started
+
+    def _gil_companion(self, pid: int, ctx: LaunchContext) -> subprocess.Popen | None:
+        """Start the GIL companion on the Python at `pid`; None if it cannot start.
 
         Writes pyspy-gil.meta.json either way, so collect() can say what happened.
         """
@@ -136,7 +167,11 @@ class PySpy(Tool):
         try:
             with open(log_path, "wb") as log:
                 proc = subprocess.Popen(
-                    argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT
+                    argv,
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
                 )
         except OSError as exc:
             meta["error"] = f"could not start the GIL companion: {exc}"
@@ -149,6 +184,9 @@ class PySpy(Tool):
 
     def collect(self, run_dir: Path) -> ToolResult:
         result = ToolResult()
+        log = _read_text(run_dir / MAIN_LOG)
+        if log is not None and not (run_dir / FOLDED).is_file():
+            result.unavailable = self.failure_hint(log)
         meta = _read_json(run_dir / GIL_META)
         stacks = _read_main(run_dir, result)
         if stacks:
@@ -163,7 +201,7 @@ class PySpy(Tool):
                 "the GIL companion never saw a GIL holder while threads ran: py-spy may not read "
                 "the GIL of this Python, so gil_held_fraction 0 is doubtful"
             )
-        for key, name in (("folded", FOLDED), ("gil_folded", GIL_FOLDED)):
+        for key, name in (("folded", FOLDED), ("gil_folded", GIL_FOLDED), ("log", MAIN_LOG)):
             if (run_dir / name).is_file():
                 result.artifacts[key] = name
         return result
@@ -228,11 +266,7 @@ def find_target(pid: int, wait_s: float = _CHILD_WAIT_S) -> int | None:
             for child in spies[0].children():
                 # Just after fork the child is still a py-spy copy; attach after its exec.
                 if _name(child) not in ("py-spy", ""):
-                    if not _is_shim(child):
-                        return child.pid
-                    for grandchild in child.children():  # the target behind the shim
-                        if not _is_shim(grandchild):
-                            return grandchild.pid
+                    return child.pid
             if time.monotonic() > deadline:
                 return None
             time.sleep(0.01)
@@ -240,18 +274,18 @@ def find_target(pid: int, wait_s: float = _CHILD_WAIT_S) -> int | None:
         return None
 
 
-def _is_shim(process: psutil.Process) -> bool:
-    try:
-        return EXIT_SHIM in process.cmdline()
-    except psutil.Error:
-        return False
-
-
 def _name(process: psutil.Process) -> str:
     try:
         return process.name()
     except psutil.Error:
         return ""
+
+
+def _read_text(path: Path) -> str | None:
+    try:
+        return path.read_text(errors="replace")
+    except OSError:
+        return None
 
 
 def _wait_for_start(proc: subprocess.Popen, log_path: Path) -> float | None:
@@ -279,24 +313,9 @@ def _read_main(run_dir: Path, result: ToolResult) -> fg.Stacks:
         result.problems.append(
             f"{FOLDED}: skipped {len(malformed)} malformed line(s) (truncated file?)"
         )
-    stacks = _without_shim(stacks)
     if not stacks:
         result.problems.append(f"{FOLDED} holds no samples")
     return stacks
-
-
-def _without_shim(stacks: fg.Stacks) -> fg.Stacks:
-    """Drop the exit-status shim: its own samples go, the target's lose the shim's root frame."""
-    kept: fg.Stacks = {}
-    for stack, count in stacks.items():
-        if not stack or EXIT_SHIM not in stack[0]:
-            kept[stack] = kept.get(stack, 0) + count
-            continue
-        inner = next((i for i in range(1, len(stack)) if fg.is_process_frame(stack[i])), None)
-        if inner is not None:
-            key = stack[inner:]
-            kept[key] = kept.get(key, 0) + count
-    return kept
 
 
 def _render(run_dir: Path, stacks: fg.Stacks, rate: Any, result: ToolResult) -> None:

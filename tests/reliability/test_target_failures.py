@@ -8,7 +8,7 @@ import pytest
 from harness.summary import find_runs, load
 from tests.reliability.support import harness
 
-WORK = "import time\nt = time.monotonic()\nwhile time.monotonic() - t < 0.4:\n    pass\n"
+WORK = "import time\nt = time.monotonic()\nwhile time.monotonic() - t < 1.0:\n    pass\n"
 SCRIPTS = {
     "raises": (
         WORK + "raise RuntimeError('boom: the transform broke')\n",

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from harness.errors import HarnessError
+from harness.process import wait_for_exec
 from harness.tools.base import LaunchContext
 from harness.tools.pyspy import PySpy, find_pyspy, find_target, ptrace_problem
 
@@ -37,27 +38,29 @@ def svg_titles(path: Path) -> list[str]:
     return [t.text for t in root.iter(f"{SVG}title")]
 
 
-def test_command_line_records_raw_idle_threads_and_subprocesses(tmp_path: Path) -> None:
+def test_target_runs_as_it_is_and_py_spy_attaches_to_it(tmp_path: Path) -> None:
     ctx = LaunchContext(run_dir=tmp_path, python="/venv/bin/python")
+    tool = PySpy("/venv/bin/py-spy")
 
-    argv = PySpy("/venv/bin/py-spy").command(["/venv/bin/python", "job.py", "-n", "3"], ctx)
-
-    assert argv == [
-        "/venv/bin/py-spy", "record", "--format", "raw", "--idle", "--subprocesses", "--threads",
-        "--rate", "100", "--output", str(tmp_path / "pyspy.folded"),
-        "--", "/venv/bin/python", "job.py", "-n", "3",
+    assert tool.command(["/venv/bin/python", "job.py", "-n", "3"], ctx) == [
+        "/venv/bin/python", "job.py", "-n", "3",
+    ]  # fmt: skip
+    assert tool.recorder_argv(4242, ctx) == [
+        "/venv/bin/py-spy", "record", "--pid", "4242", "--format", "raw", "--idle",
+        "--subprocesses", "--threads", "--rate", "100",
+        "--output", str(tmp_path / "pyspy.folded"),
     ]  # fmt: skip
 
 
-def test_command_line_takes_rate_and_native_from_options(tmp_path: Path) -> None:
+def test_recorder_takes_rate_and_native_from_options(tmp_path: Path) -> None:
     ctx = LaunchContext(tmp_path, "python", options={"rate": "250", "native": "yes"})
 
-    argv = PySpy("py-spy").command(["python", "job.py"], ctx)
+    argv = PySpy("py-spy").recorder_argv(1, ctx)
 
     assert argv[argv.index("--rate") + 1] == "250"
-    assert argv[argv.index("--") - 1] == "--native"
+    assert argv[-1] == "--native"
     ctx.options["native"] = "0"
-    assert "--native" not in PySpy("py-spy").command(["python", "job.py"], ctx)
+    assert "--native" not in PySpy("py-spy").recorder_argv(1, ctx)
 
 
 @pytest.mark.parametrize("rate", ["0", "-5", "fast", "1.5"])
@@ -65,7 +68,7 @@ def test_bad_rate_is_a_harness_error(tmp_path: Path, rate: str) -> None:
     ctx = LaunchContext(tmp_path, "python", options={"rate": rate})
 
     with pytest.raises(HarnessError, match="rate"):
-        PySpy("py-spy").command(["python", "job.py"], ctx)
+        PySpy("py-spy").recorder_argv(1, ctx)
 
 
 def test_collect_cpu_loop(tmp_path: Path) -> None:
@@ -265,14 +268,16 @@ def test_real_py_spy_run_of_a_cpu_loop(tmp_path: Path) -> None:
 
     with open(tmp_path / "stdout.log", "wb") as log:
         main = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
-        companion = tool.attach(main.pid, ctx)
+        assert wait_for_exec(main, argv)
+        watchers = tool.attach(main.pid, ctx)
         try:
             assert main.wait(timeout=60) == 0
-            assert companion is not None
-            companion.wait(timeout=30)
+            assert len(watchers) == 2  # the recorder and the GIL companion
+            for watcher in watchers:
+                watcher.wait(timeout=30)
         finally:
-            for proc in (main, companion):
-                if proc is not None and proc.poll() is None:
+            for proc in (main, *watchers):
+                if proc.poll() is None:
                     proc.kill()
     result = tool.collect(tmp_path)
 

@@ -1,0 +1,12 @@
+"""Monitor of a process tree: exact CPU counters plus sampled blocked states, per thread.
+
+monitor = Monitor(pid, exclude_names=frozenset({"py-spy"}))
+monitor.start()
+...
+report = monitor.stop()   # MonitorReport
+"""
+
+from harness.monitor.monitor import Monitor
+from harness.monitor.report import MonitorReport
+
+__all__ = ["Monitor", "MonitorReport"]

@@ -1,0 +1,139 @@
+"""What the sampler accumulates per thread and per process: raw counters with their baselines.
+
+Counters are kept raw (ns, clock ticks, bytes) with a baseline taken when the window began, or
+zero for a thread or process born inside the window, so that report.py can take differences.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from harness.monitor.procfs import ProcFile
+
+
+class ThreadRecord:
+    """One thread seen in the tree: schedstat counters, lifetime and its blocked samples."""
+
+    __slots__ = (
+        "base_blkio",
+        "base_ivcsw",
+        "base_on_ns",
+        "base_vcsw",
+        "base_wait_ns",
+        "blkio",
+        "blocked",
+        "counts",
+        "ivcsw",
+        "last_seen",
+        "life_start",
+        "memo",
+        "name",
+        "on_ns",
+        "pid",
+        "sched",
+        "slices",
+        "slices_at_status",
+        "stat",
+        "syscall",
+        "tid",
+        "vcsw",
+        "wait_ns",
+    )
+
+    def __init__(
+        self, pid: int, tid: int, name: str, stat: ProcFile, sched: ProcFile, syscall: ProcFile
+    ) -> None:
+        self.pid = pid
+        self.tid = tid
+        self.name = name
+        self.stat = stat
+        self.sched = sched
+        self.syscall = syscall
+        self.life_start = 0.0  # CLOCK_BOOTTIME seconds
+        self.last_seen = 0.0  # when its counters were last read successfully
+        self.base_on_ns = self.on_ns = 0
+        self.base_wait_ns = self.wait_ns = 0
+        self.base_blkio = self.blkio = 0
+        self.base_vcsw = self.vcsw = 0
+        self.base_ivcsw = self.ivcsw = 0
+        self.slices = 0  # times it was scheduled in (schedstat field 3)
+        self.slices_at_status = -1  # `slices` when its context switches were last read
+        self.blocked = 0
+        self.counts: Counter[str] = Counter()
+        # (syscall line prefix, category, label, fd, fd kind) of its last classified blocked
+        # sample, reused while the line keeps that prefix (and fd >= 0 keeps its kind).
+        self.memo: tuple[bytes, str, str, int, str | None] | None = None
+
+    def close(self) -> None:
+        """Release its open /proc files."""
+        self.stat.close()
+        self.sched.close()
+        self.syscall.close()
+
+
+class ProcessRecord:
+    """One process seen in the tree: CPU ticks (own and reaped children), I/O, RSS, threads."""
+
+    __slots__ = (
+        "base_cstime",
+        "base_cutime",
+        "base_io",
+        "base_stime",
+        "base_utime",
+        "born_inside",
+        "cmdline",
+        "cstime",
+        "cutime",
+        "ended_threads",
+        "excluded",
+        "io",
+        "io_file",
+        "io_read_at",
+        "last_read",
+        "name",
+        "peak_rss_pages",
+        "pid",
+        "ppid",
+        "rss_pages",
+        "starttime",
+        "stat",
+        "stime",
+        "threads",
+        "utime",
+        "vanished_at",
+        "zombie",
+    )
+
+    def __init__(self, pid: int, stat: ProcFile, io_file: ProcFile) -> None:
+        self.pid = pid
+        self.stat = stat
+        self.io_file = io_file
+        self.ppid = 0
+        self.name = ""
+        self.cmdline = ""
+        self.excluded = False
+        self.born_inside = False  # created after the window began: its baselines are zero
+        self.starttime = 0
+        self.last_read = 0.0
+        self.vanished_at: float | None = None
+        self.base_utime = self.utime = 0
+        self.base_stime = self.stime = 0
+        self.base_cutime = self.cutime = 0
+        self.base_cstime = self.cstime = 0
+        self.base_io: tuple[int, int, int, int] | None = None
+        self.io: tuple[int, int, int, int] | None = None
+        self.io_read_at = 0.0
+        self.zombie = False  # exited, not yet reaped: its counters are final
+        self.rss_pages = 0
+        self.peak_rss_pages = 0
+        self.threads: dict[int, ThreadRecord] = {}
+        self.ended_threads: list[ThreadRecord] = []
+
+    def close(self) -> None:
+        """Release its open /proc files."""
+        self.stat.close()
+        self.io_file.close()
+
+    def all_threads(self) -> list[ThreadRecord]:
+        """Every thread it had in the window, live and ended."""
+        return [*self.ended_threads, *self.threads.values()]

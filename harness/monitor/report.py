@@ -1,0 +1,363 @@
+"""MonitorReport and the aggregation of sampled records into it.
+
+Exact counters first: each thread's on-CPU and run-queue time come from schedstat; its
+off-CPU time (lifetime - on-CPU - run-queue) is apportioned across categories by the
+fractions of its blocked samples. Process CPU, I/O and context switches are exact counters.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness.monitor.classify import (
+    CHILD_WAIT,
+    DISK,
+    IPC,
+    LOCK,
+    NETWORK,
+    OTHER,
+    SLEEP,
+    STOPPED,
+)
+from harness.monitor.procfs import CLK_TCK, PAGE_SIZE
+from harness.monitor.records import ProcessRecord, ThreadRecord
+
+SPLIT_KEYS: tuple[str, ...] = (
+    "on_cpu",
+    "cpu_wait",
+    "disk_wait",
+    "network_wait",
+    "lock_wait",
+    "sleep",
+    "other",
+)
+DETAIL_KEYS: tuple[str, ...] = ("ipc", "child_wait", "stopped", "unclassified")
+_SPLIT_KEY = {
+    DISK: "disk_wait",
+    NETWORK: "network_wait",
+    LOCK: "lock_wait",
+    SLEEP: "sleep",
+    IPC: "other",
+    CHILD_WAIT: "other",
+    STOPPED: "other",
+    OTHER: "other",
+}
+_DETAIL_KEY = {IPC: "ipc", CHILD_WAIT: "child_wait", STOPPED: "stopped", OTHER: "unclassified"}
+
+# A parked thread waits on the others: it is (almost) never on CPU and all but never blocked on
+# anything but a lock, a pipe/unix socket or a child.
+PARKED_MAX_ON_CPU = 0.02
+PARKED_MIN_IDLE_SHARE = 0.95
+PARKED_MIN_SAMPLES = 3
+_IDLE_WAITS = (LOCK, IPC, CHILD_WAIT)
+
+TOP_PROCESSES_RSS = 5
+MAX_PROCESSES_LISTED = 50
+MAX_THREADS_LISTED = 40
+TOP_SYSCALLS = 10
+_MB = 2**20
+
+
+@dataclass
+class MonitorReport:
+    """Where the time of a process tree went during the monitoring window.
+
+    `split` holds fractions of `thread_time_s`, the summed lifetimes of the threads doing the
+    work; `seconds` the same in thread-seconds (keys: on_cpu, cpu_wait = waiting in a run
+    queue, disk_wait, network_wait, lock_wait = futex, mostly the GIL, sleep, other).
+    Parked threads are left out of both and reported as `parked_s`: a thread on CPU < 2% of
+    its life whose blocked samples are >= 95% lock / ipc / child waits (a main thread in
+    join(), a pool parent waiting for results, an idle executor thread) does not bound the
+    program, and counting it would bury the split in idle waiting. If every thread would be
+    parked, none is. `other_detail` breaks `other` down: ipc (pipes, unix sockets), child_wait
+    (wait4/waitid), stopped (paused, e.g. by a profiler), unclassified (everything else, and
+    off-CPU time of threads with no blocked sample). `cpu` and `io` count every process of the
+    tree seen in the window, also those that exited; children too short-lived to be seen are
+    counted from their parent's reaped-children counters as of our last look at the parent
+    (every 0.1 s), so those reaped in a parent's last ~0.1 s before it exits are missed.
+    `split` is all zeros if no thread time was observed.
+    `peak_rss_by_process` is keyed by pid as a string (JSON keys are strings).
+    `delayacct_blkio_s` is None when the kernel's delay accounting is off.
+    """
+
+    wall_s: float
+    thread_time_s: float
+    parked_s: float
+    split: dict[str, float]
+    seconds: dict[str, float]
+    other_detail: dict[str, float]
+    cpu: dict[str, float]
+    ctx_switches: dict[str, int]
+    io: dict[str, int]
+    memory: dict[str, Any]
+    processes_seen: int
+    threads_seen: int
+    samples: int
+    blocked_samples: dict[str, int]
+    top_syscalls: list[tuple[str, int]]
+    delayacct_blkio_s: float | None
+    monitor_cpu_s: float
+    per_process: list[dict[str, Any]]
+    threads: list[dict[str, Any]]
+    interval_s: float = 0.01
+    top_wchans: list[tuple[str, int]] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able data (tuples become lists)."""
+        data = dataclasses.asdict(self)
+        data["top_syscalls"] = [list(t) for t in self.top_syscalls]
+        data["top_wchans"] = [list(t) for t in self.top_wchans]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> MonitorReport:
+        """Inverse of to_dict; unknown keys (from a newer writer) are ignored."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        kwargs = {k: v for k, v in data.items() if k in known}
+        for key in ("top_syscalls", "top_wchans"):
+            if key in kwargs:
+                kwargs[key] = [(str(n), int(c)) for n, c in kwargs[key]]
+        return cls(**kwargs)
+
+
+@dataclass
+class ThreadTimes:
+    """One thread's exact times and its apportioned off-CPU time, in seconds."""
+
+    record: ThreadRecord
+    lifetime_s: float
+    on_cpu_s: float
+    cpu_wait_s: float
+    off_s: dict[str, float]  # category -> seconds
+    parked: bool = False
+
+    @property
+    def top_category(self) -> str:
+        """Where most of its time went (on_cpu, cpu_wait or a wait category)."""
+        options = {"on_cpu": self.on_cpu_s, "cpu_wait": self.cpu_wait_s, **self.off_s}
+        return max(options, key=lambda k: options[k])
+
+
+def thread_times(th: ThreadRecord) -> ThreadTimes:
+    """Exact on/wait from schedstat; the rest of its observed life split by blocked samples."""
+    on = max(0, th.on_ns - th.base_on_ns) / 1e9
+    wait = max(0, th.wait_ns - th.base_wait_ns) / 1e9
+    lifetime = max(th.last_seen - th.life_start, on + wait)
+    off = lifetime - on - wait
+    if th.blocked:
+        off_s = {cat: off * n / th.blocked for cat, n in th.counts.items()}
+    else:
+        off_s = {OTHER: off} if off > 0 else {}
+    return ThreadTimes(th, lifetime, on, wait, off_s)
+
+
+def is_parked(tt: ThreadTimes) -> bool:
+    """True for a thread that only waits on others (see MonitorReport)."""
+    th = tt.record
+    if th.blocked < PARKED_MIN_SAMPLES or tt.lifetime_s <= 0:
+        return False
+    idle = sum(th.counts[c] for c in _IDLE_WAITS)
+    return tt.on_cpu_s < PARKED_MAX_ON_CPU * tt.lifetime_s and idle >= (
+        PARKED_MIN_IDLE_SHARE * th.blocked
+    )
+
+
+def _vanished_by_parent(procs: list[ProcessRecord]) -> dict[int, list[ProcessRecord]]:
+    """Processes that vanished (were reaped), by parent pid."""
+    by_ppid: dict[int, list[ProcessRecord]] = {}
+    for c in procs:
+        if c.vanished_at is not None:
+            by_ppid.setdefault(c.ppid, []).append(c)
+    return by_ppid
+
+
+def _reaped_into(
+    parent: ProcessRecord, vanished: dict[int, list[ProcessRecord]], at: float
+) -> list[ProcessRecord]:
+    """Children of `parent` that vanished (were reaped) before `parent` was last read at `at`."""
+    return [
+        c
+        for c in vanished.get(parent.pid, [])
+        if c is not parent
+        and c.vanished_at is not None
+        and c.vanished_at <= at
+        and c.starttime >= parent.starttime
+    ]
+
+
+def _cpu_seconds(procs: list[ProcessRecord], on_cpu_s: dict[int, float]) -> tuple[float, float]:
+    """(user, sys) seconds of the tree.
+
+    Each counted process counts the larger of its tick counters and its threads' schedstat
+    on-CPU time (`on_cpu_s`, by id of the record): schedstat is read at every pass while a
+    thread runs, process stat only every SLOW_REFRESH_S, so for a process that exits the
+    schedstat figure is the fresher one. The excess is split like its ticks.
+    Then parents' reaped-children counters add what they hold beyond the children we counted:
+    children's CPU after our last look at them, and children too short-lived to be seen.
+    """
+    vanished = _vanished_by_parent(procs)
+    user = sys_ = 0.0
+    counted: dict[int, float] = {}  # id(record) -> its own seconds, as counted (or not)
+    for p in procs:
+        own_u = (p.utime - p.base_utime) / CLK_TCK
+        own_s = (p.stime - p.base_stime) / CLK_TCK
+        extra = 0.0 if p.excluded else max(0.0, on_cpu_s.get(id(p), 0.0) - own_u - own_s)
+        user_frac = own_u / (own_u + own_s) if own_u + own_s > 0 else 1.0
+        counted[id(p)] = own_u + own_s + extra
+        if not p.excluded:
+            user += own_u + extra * user_frac
+            sys_ += own_s + extra * (1.0 - user_frac)
+    for p in procs:
+        d_user = (p.cutime - p.base_cutime) / CLK_TCK
+        d_sys = (p.cstime - p.base_cstime) / CLK_TCK
+        if d_user + d_sys <= 0:
+            continue
+        # The kernel folds a reaped child's whole life (and its own reaped children) in.
+        folded = sum(
+            counted[id(c)] + (c.base_utime + c.base_stime + c.cutime + c.cstime) / CLK_TCK
+            for c in _reaped_into(p, vanished, p.last_read)
+        )
+        rest = d_user + d_sys - folded
+        if rest > 0:
+            user += rest * d_user / (d_user + d_sys)
+            sys_ += rest * d_sys / (d_user + d_sys)
+    return user, sys_
+
+
+def _io(procs: list[ProcessRecord]) -> dict[str, int]:
+    """I/O of the tree. The kernel adds a reaped child's I/O to its parent's counters, so a
+    parent's figures are net of the children we saw (they count on their own)."""
+    vanished = _vanished_by_parent(procs)
+    total = [0, 0, 0, 0]
+    for p in procs:
+        if p.excluded or p.io is None or p.base_io is None:
+            continue
+        own = [now - base for now, base in zip(p.io, p.base_io, strict=True)]
+        for c in _reaped_into(p, vanished, p.io_read_at):
+            if c.io is not None:
+                own = [v - cv for v, cv in zip(own, c.io, strict=True)]
+        total = [t + max(0, v) for t, v in zip(total, own, strict=True)]
+    keys = ("read_bytes", "write_bytes", "read_chars", "write_chars")
+    return dict(zip(keys, total, strict=True))
+
+
+def build_report(
+    *,
+    procs: list[ProcessRecord],
+    wall_s: float,
+    interval_s: float,
+    samples: int,
+    threads_seen: int,
+    peak_tree_rss_pages: int,
+    syscalls: Counter[str],
+    wchans: Counter[str],
+    delayacct: bool,
+    monitor_cpu_s: float,
+    errors: list[str],
+) -> MonitorReport:
+    """Aggregate the sampler's records into a MonitorReport."""
+    counted = [p for p in procs if not p.excluded]
+    times = [thread_times(th) for p in counted for th in p.all_threads()]
+    for tt in times:
+        tt.parked = is_parked(tt)
+    if times and all(tt.parked for tt in times):
+        for tt in times:
+            tt.parked = False
+    working = [tt for tt in times if not tt.parked]
+
+    seconds = dict.fromkeys(SPLIT_KEYS, 0.0)
+    detail = dict.fromkeys(DETAIL_KEYS, 0.0)
+    for tt in working:
+        seconds["on_cpu"] += tt.on_cpu_s
+        seconds["cpu_wait"] += tt.cpu_wait_s
+        for cat, s in tt.off_s.items():
+            seconds[_SPLIT_KEY[cat]] += s
+            if cat in _DETAIL_KEY:
+                detail[_DETAIL_KEY[cat]] += s
+    thread_time = sum(tt.lifetime_s for tt in working)
+    split = {k: (v / thread_time if thread_time > 0 else 0.0) for k, v in seconds.items()}
+
+    on_cpu_by_proc = {
+        id(p): sum(max(0, th.on_ns - th.base_on_ns) for th in p.all_threads()) / 1e9
+        for p in counted
+    }
+    user_s, sys_s = _cpu_seconds(procs, on_cpu_by_proc)
+    blocked: Counter[str] = Counter()
+    for tt in times:
+        blocked.update(tt.record.counts)
+
+    per_process = [
+        {
+            "pid": p.pid,
+            "name": p.name,
+            "cmdline_short": p.cmdline[:80],
+            "on_cpu_s": round(on_cpu_by_proc[id(p)], 3),
+            "user_s": round((p.utime - p.base_utime) / CLK_TCK, 3),
+            "sys_s": round((p.stime - p.base_stime) / CLK_TCK, 3),
+            "threads": len(p.all_threads()),
+        }
+        for p in counted
+    ]
+    per_process.sort(key=lambda d: -(d["user_s"] + d["sys_s"]))
+    listed = sorted(times, key=lambda tt: -tt.lifetime_s)[:MAX_THREADS_LISTED]
+    listed.sort(key=lambda tt: (tt.record.pid, tt.record.tid))
+    threads = [
+        {
+            "pid": tt.record.pid,
+            "tid": tt.record.tid,
+            "name": tt.record.name,
+            "lifetime_s": round(tt.lifetime_s, 3),
+            "on_cpu_s": round(tt.on_cpu_s, 3),
+            "cpu_wait_s": round(tt.cpu_wait_s, 3),
+            "parked": tt.parked,
+            "top_category": tt.top_category,
+        }
+        for tt in listed
+    ]
+    top_rss = sorted(counted, key=lambda p: -p.peak_rss_pages)[:TOP_PROCESSES_RSS]
+    max_process_peak = top_rss[0].peak_rss_pages if top_rss else 0
+    all_threads = [th for p in counted for th in p.all_threads()]
+    blkio = sum(max(0, th.blkio - th.base_blkio) for th in all_threads)
+
+    return MonitorReport(
+        wall_s=wall_s,
+        thread_time_s=thread_time,
+        parked_s=sum(tt.lifetime_s for tt in times if tt.parked),
+        split=split,
+        seconds=seconds,
+        other_detail=detail,
+        cpu={
+            "user_s": user_s,
+            "sys_s": sys_s,
+            "cores_used": (user_s + sys_s) / wall_s if wall_s > 0 else 0.0,
+        },
+        ctx_switches={
+            "voluntary": sum(max(0, th.vcsw - th.base_vcsw) for th in all_threads),
+            "involuntary": sum(max(0, th.ivcsw - th.base_ivcsw) for th in all_threads),
+        },
+        io=_io(procs),
+        memory={
+            # The sampled sum of the tree can miss a short peak; no process's own exact
+            # high-water mark (VmHWM) can be above the tree's peak, so take the larger.
+            "peak_rss_mb": max(peak_tree_rss_pages, max_process_peak) * PAGE_SIZE / _MB,
+            "peak_rss_by_process": {
+                str(p.pid): round(p.peak_rss_pages * PAGE_SIZE / _MB, 1) for p in top_rss
+            },
+        },
+        processes_seen=len(counted),
+        threads_seen=threads_seen,
+        samples=samples,
+        blocked_samples=dict(blocked),
+        top_syscalls=syscalls.most_common(TOP_SYSCALLS),
+        delayacct_blkio_s=blkio / CLK_TCK if delayacct else None,
+        monitor_cpu_s=monitor_cpu_s,
+        per_process=per_process[:MAX_PROCESSES_LISTED],
+        threads=threads,
+        interval_s=interval_s,
+        top_wchans=wchans.most_common(TOP_SYSCALLS),
+        errors=list(errors),
+    )

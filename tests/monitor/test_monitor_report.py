@@ -1,0 +1,184 @@
+"""Aggregation of records into a MonitorReport, on synthetic records with known answers."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import pytest
+
+from harness.monitor import MonitorReport
+from harness.monitor import classify as c
+from harness.monitor.procfs import CLK_TCK, FdBudget, ProcFile
+from harness.monitor.records import ProcessRecord, ThreadRecord
+from harness.monitor.report import build_report, is_parked, thread_times
+
+_NOWHERE = ProcFile("/nonexistent", FdBudget(0))
+
+
+def thread(
+    pid: int, tid: int, life: float, on: float, wait: float = 0.0, **counts: int
+) -> ThreadRecord:
+    th = ThreadRecord(pid, tid, "python", _NOWHERE, _NOWHERE, _NOWHERE)
+    th.life_start, th.last_seen = 100.0, 100.0 + life
+    th.base_on_ns, th.on_ns = 5_000, 5_000 + int(on * 1e9)
+    th.base_wait_ns, th.wait_ns = 7_000, 7_000 + int(wait * 1e9)
+    th.counts = Counter(counts)
+    th.blocked = sum(counts.values())
+    return th
+
+
+def process(pid: int, *threads: ThreadRecord, ppid: int = 1) -> ProcessRecord:
+    p = ProcessRecord(pid, _NOWHERE, _NOWHERE)
+    p.ppid = ppid
+    p.name = "python"
+    p.last_read = 200.0
+    for th in threads:
+        p.ended_threads.append(th)
+    return p
+
+
+def report(*procs: ProcessRecord, wall: float = 2.0) -> MonitorReport:
+    return build_report(
+        procs=list(procs),
+        wall_s=wall,
+        interval_s=0.01,
+        samples=200,
+        threads_seen=sum(len(p.all_threads()) for p in procs),
+        peak_tree_rss_pages=0,
+        syscalls=Counter({"futex": 3, "read": 1}),
+        wchans=Counter(),
+        delayacct=False,
+        monitor_cpu_s=0.01,
+        errors=[],
+    )
+
+
+def test_off_cpu_time_is_apportioned_by_blocked_samples() -> None:
+    tt = thread_times(thread(1, 1, life=2.0, on=0.5, wait=0.1, disk=3, sleep=1))
+    assert tt.on_cpu_s == pytest.approx(0.5)
+    assert tt.cpu_wait_s == pytest.approx(0.1)
+    assert tt.off_s[c.DISK] == pytest.approx(1.4 * 0.75)
+    assert tt.off_s[c.SLEEP] == pytest.approx(1.4 * 0.25)
+    assert tt.top_category == c.DISK
+
+
+def test_a_thread_without_blocked_samples_goes_to_other() -> None:
+    tt = thread_times(thread(1, 1, life=1.0, on=0.8))
+    assert tt.off_s == {c.OTHER: pytest.approx(0.2)}
+
+
+def test_counters_beyond_the_observed_lifetime_stretch_it() -> None:
+    tt = thread_times(thread(1, 1, life=0.5, on=0.6))
+    assert tt.lifetime_s == pytest.approx(0.6)
+    assert tt.off_s == {}
+
+
+def test_split_sums_to_one_and_seconds_match() -> None:
+    r = report(
+        process(
+            10,
+            thread(10, 10, life=2.0, on=1.0, wait=0.2, disk=2, network=1, lock=1),
+            thread(10, 11, life=1.0, on=0.3, sleep=5, ipc=5),
+        )
+    )
+    assert sum(r.split.values()) == pytest.approx(1.0)
+    assert r.thread_time_s == pytest.approx(3.0)
+    assert r.seconds["on_cpu"] == pytest.approx(1.3)
+    assert r.seconds["cpu_wait"] == pytest.approx(0.2)
+    assert r.seconds["disk_wait"] == pytest.approx(0.8 * 0.5)
+    assert r.seconds["network_wait"] == pytest.approx(0.8 * 0.25)
+    assert r.seconds["lock_wait"] == pytest.approx(0.8 * 0.25)
+    assert r.seconds["sleep"] == pytest.approx(0.35)
+    assert r.seconds["other"] == pytest.approx(0.35)
+    assert r.other_detail["ipc"] == pytest.approx(0.35)
+    assert r.split["on_cpu"] == pytest.approx(1.3 / 3.0)
+
+
+def test_parked_threads_are_left_out_of_the_split() -> None:
+    joiner = thread(10, 10, life=2.0, on=0.01, lock=150, ipc=40, sleep=2)
+    worker = thread(10, 11, life=2.0, on=1.8, lock=10)
+    sleeper = thread(10, 12, life=2.0, on=0.0, sleep=200)  # sleeping is not parked
+    assert is_parked(thread_times(joiner))
+    assert not is_parked(thread_times(worker))
+    assert not is_parked(thread_times(sleeper))
+    r = report(process(10, joiner, worker, sleeper))
+    assert r.parked_s == pytest.approx(2.0)
+    assert r.thread_time_s == pytest.approx(4.0)
+    assert r.seconds["on_cpu"] == pytest.approx(1.8)
+    assert [t["parked"] for t in r.threads] == [True, False, False]
+
+
+def test_parked_needs_almost_no_cpu_and_almost_only_idle_waits() -> None:
+    assert not is_parked(thread_times(thread(1, 1, life=2.0, on=0.05, lock=100)))  # 2.5% CPU
+    assert not is_parked(thread_times(thread(1, 1, life=2.0, on=0.0, lock=90, disk=10)))
+    assert not is_parked(thread_times(thread(1, 1, life=2.0, on=0.0, lock=2)))  # too few
+    assert is_parked(thread_times(thread(1, 1, life=2.0, on=0.0, child_wait=50)))
+
+
+def test_when_every_thread_would_be_parked_none_is() -> None:
+    r = report(process(10, thread(10, 10, life=2.0, on=0.0, lock=100)))
+    assert r.parked_s == 0
+    assert r.thread_time_s == pytest.approx(2.0)
+    assert r.split["lock_wait"] == pytest.approx(1.0)
+
+
+def test_cpu_of_reaped_children_is_counted_once() -> None:
+    parent = process(10)
+    parent.utime, parent.stime = 10, 5
+    # Seen child: 100 ticks user, 20 sys; its final values were 110 / 20 when reaped.
+    child = process(11, ppid=10)
+    child.utime, child.stime = 100, 20
+    child.vanished_at = 150.0
+    child.starttime = 1
+    # The parent's reaped-children counters: the child's final 110/20, plus an unseen
+    # short-lived child of 30/10.
+    parent.cutime, parent.cstime = 110 + 30, 20 + 10
+    r = report(parent, child)
+    total = r.cpu["user_s"] + r.cpu["sys_s"]
+    assert total == pytest.approx((15 + 120 + (170 - 120)) / CLK_TCK)
+    assert r.cpu["sys_s"] == pytest.approx((5 + 20 + 50 * 30 / 170) / CLK_TCK)
+    assert r.cpu["cores_used"] == pytest.approx(total / 2.0)
+
+
+def test_fresher_schedstat_counts_when_ticks_lag() -> None:
+    # Ticks last read 100 ms before the process exited; its thread's schedstat later.
+    p = process(10, thread(10, 10, life=1.0, on=0.95))
+    p.utime, p.stime = 60, 20  # 0.8 s
+    r = report(p)
+    assert r.cpu["user_s"] + r.cpu["sys_s"] == pytest.approx(0.95)
+    assert r.cpu["user_s"] == pytest.approx(0.95 * 0.75)
+    p.utime = 90  # ticks ahead (a thread we never saw): ticks count
+    assert report(p).cpu["user_s"] == pytest.approx(0.9)
+
+
+def test_io_of_reaped_children_is_counted_once() -> None:
+    parent = process(10)
+    parent.base_io, parent.io, parent.io_read_at = (0, 0, 0, 0), (0, 1000 + 50, 0, 0), 200.0
+    child = process(11, ppid=10)
+    child.base_io, child.io = (0, 0, 0, 0), (0, 1000, 0, 0)
+    child.vanished_at = 150.0
+    r = report(parent, child)
+    assert r.io["write_bytes"] == 1050
+
+
+def test_excluded_processes_are_not_counted() -> None:
+    profiler = process(9, thread(9, 9, life=2.0, on=2.0))
+    profiler.excluded = True
+    profiler.utime = 200
+    target = process(10, thread(10, 10, life=2.0, on=1.0, sleep=10), ppid=9)
+    target.utime = 100
+    r = report(profiler, target)
+    assert r.processes_seen == 1
+    assert r.cpu["user_s"] == pytest.approx(100 / CLK_TCK)
+    assert r.seconds["on_cpu"] == pytest.approx(1.0)
+    assert [p["pid"] for p in r.per_process] == [10]
+
+
+def test_to_dict_is_json_and_round_trips() -> None:
+    r = report(process(10, thread(10, 10, life=2.0, on=1.0, disk=4)))
+    data = json.loads(json.dumps(r.to_dict()))
+    back = MonitorReport.from_dict(data)
+    assert back == r
+    assert back.top_syscalls == [("futex", 3), ("read", 1)]
+    assert MonitorReport.from_dict({**data, "added_later": 1}) == r
