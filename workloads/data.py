@@ -124,6 +124,11 @@ class Dataset:
         """The item files in index order (layout `files`)."""
         return [self.path / f"{item_id(i)}.json" for i in range(self.count)]
 
+    def file_names(self, start: int = 0) -> list[str]:
+        """The same paths as plain strings: cheap enough to build inside a timed run."""
+        base = str(self.path)
+        return [f"{base}/item-{i:07d}.json" for i in range(start, self.count)]
+
 
 def default_cache_dir() -> Path:
     env = os.environ.get("PIPEPROF_DATA_DIR")

@@ -83,7 +83,7 @@ class FileIngest:
     def chunks(self, chunk_size: int, start: int = 0) -> Iterator[list[Record]]:
         """Records [start, count) in order, `chunk_size` at a time."""
         if self.ds.layout == "files":
-            paths = [str(p) for p in self.ds.files()[start:]]
+            paths = self.ds.file_names(start)
             for at in range(0, len(paths), chunk_size):
                 yield self._files_chunk(paths[at : at + chunk_size])
             return
