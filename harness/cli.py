@@ -11,7 +11,9 @@ from typer.exceptions import TyperException
 
 from harness import display, rundir, targets, tools
 from harness.commands.compare import compare_command
+from harness.commands.report import report_command
 from harness.commands.show import show_command
+from harness.commands.study import study_command
 from harness.errors import HarnessError, ToolUnavailable
 from harness.runner import RunRequest, execute
 from workloads import registry
@@ -129,6 +131,8 @@ def _run_one(request: RunRequest) -> int:
 
 app.command("show")(show_command)
 app.command("compare")(compare_command)
+app.command("study")(study_command)
+app.command("report")(report_command)
 
 
 def main() -> None:

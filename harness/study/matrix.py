@@ -1,0 +1,205 @@
+"""The study's scenario matrix: which points answer Q1-Q4, at which sizes.
+
+Each scenario keeps one item count for all its points, so one data set (warmed once) serves
+them all; the API points size their items to the concurrency instead, so every run makes the
+same few rounds of requests at the server's default latency (the plan's 69 items/s). Workers
+sweep from 1, which the scaling fit needs as its base.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+SCENARIO_ORDER = ("output", "ingest_files", "ingest_api", "pipeline")
+PROFILERS = ("py-spy", "memray")
+API_PAGE_SIZE = 10
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+@dataclass(frozen=True)
+class Point:
+    """One configuration to measure: a scenario, its `--set` values and the tool."""
+
+    key: str
+    scenario: str
+    group: str
+    label: str
+    sets: tuple[tuple[str, Any], ...]
+    tool: str = "none"
+    repeat: int | None = None  # None: the study's repeat count
+    options: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return dict(self.sets)
+
+    def set_strings(self) -> list[str]:
+        return [f"{k}={str(v).lower() if isinstance(v, bool) else v}" for k, v in self.sets]
+
+
+@dataclass(frozen=True)
+class Sizes:
+    output_items: int
+    ingest_items: int
+    pipeline_items: int
+    api_rounds: int
+    threads: tuple[int, ...]
+    asyncio: tuple[int, ...]
+    api_workers: tuple[int, ...]
+    repeat: int
+
+
+QUICK = Sizes(2_000, 6_000, 3_000, 4, (1, 2, 4), (1, 5, 10, 20), (5, 10, 20), 3)
+FULL = Sizes(5_000, 10_000, 10_000, 10, (1, 2, 4, 8, 16), (1, 2, 5, 10, 20), (1, 5, 10, 20, 40), 7)
+
+
+@dataclass
+class Matrix:
+    """The points in run order, grouped by scenario (a warm-up run precedes each group)."""
+
+    sizes: Sizes
+    cores: int
+    points: list[Point] = field(default_factory=list)
+
+    def by_scenario(self) -> list[tuple[str, list[Point]]]:
+        return [(s, [p for p in self.points if p.scenario == s]) for s in SCENARIO_ORDER]
+
+
+def _output(items: int) -> list[Point]:
+    points = []
+    layouts = (
+        ("individual", False, ("none", "each", "end")),
+        ("individual", True, ("none", "each", "end")),
+        ("collection", False, ("none", "each", "end")),
+        ("batched", False, ("none", "batch", "end")),
+    )
+    for layout, nested, policies in layouts:
+        name = "individual nested" if nested else layout
+        for fsync in policies:
+            sets: tuple[tuple[str, Any], ...] = (("items", items), ("layout", layout))
+            sets += (("nested", True),) if nested else ()
+            sets += (("fsync", fsync),)
+            key = f"output/{name.replace(' ', '-')}/fsync-{fsync}"
+            points.append(Point(key, "output", "layout", f"{name}, fsync {fsync}", sets))
+    return points
+
+
+def _ingest(items: int, sizes: Sizes, cores: int, quick: bool) -> list[Point]:
+    base = (("items", items),)
+
+    def point(mode: str, workers: int | None, parser: str = "json") -> Point:
+        sets = (*base, ("mode", mode))
+        label = mode if workers is None else f"{mode}, {_plural(workers, 'worker')}"
+        key = f"ingest_files/{mode}" + (f"-{workers}" if workers is not None else "")
+        if workers is not None:
+            sets += (("workers", workers),)
+        if parser != "json":
+            sets += (("parser", parser),)
+            label += f", {parser}"
+            key += f"/{parser}"
+        group = "ingest" if parser == "json" else "parser"
+        return Point(key, "ingest_files", group, label, sets)
+
+    points = [point("sequential", None), point("sequential", None, "orjson")]
+    points += [point("threads", n) for n in sizes.threads]
+    points += [point("processes", n) for n in range(1, 2 * cores + 1)]
+    points += [point("asyncio", n) for n in sizes.asyncio]
+    if not quick:
+        points += [point("processes", cores, "orjson"), point("threads", cores, "orjson")]
+    return points
+
+
+def _api(sizes: Sizes) -> list[Point]:
+    def items(workers: int) -> int:
+        return API_PAGE_SIZE * sizes.api_rounds * workers
+
+    common = (("page_size", API_PAGE_SIZE),)
+    points = [
+        Point(
+            "ingest_api/sequential",
+            "ingest_api",
+            "api",
+            "sequential",
+            (("items", items(1)), ("mode", "sequential"), *common),
+        )
+    ]
+    for n in sizes.api_workers:
+        points.append(
+            Point(
+                f"ingest_api/asyncio-{n}",
+                "ingest_api",
+                "api",
+                f"asyncio, {n} in flight",
+                (("items", items(n)), ("mode", "asyncio"), ("workers", n), *common),
+            )
+        )
+    return points
+
+
+def _pipeline(items: int, cores: int) -> list[Point]:
+    base = (("items", items),)
+    concurrent = (("ingest_mode", "processes"), ("workers", cores))
+    variants = (
+        ("sequential", "sequential", ()),
+        ("batched", "sequential ingest, batched output", (("output_layout", "batched"),)),
+        ("concurrent", f"processes ingest ({cores}), individual output", concurrent),
+        (
+            "concurrent-batched",
+            f"processes ingest ({cores}), batched output",
+            (*concurrent, ("output_layout", "batched")),
+        ),
+        ("checkpoint", "sequential, checkpoint every 500", (("checkpoint_every", 500),)),
+    )
+    return [
+        Point(f"pipeline/{key}", "pipeline", "pipeline", label, base + extra)
+        for key, label, extra in variants
+    ]
+
+
+def representatives(matrix: Matrix) -> list[Point]:
+    """One run per scenario under each profiler, for flame graphs and the Q1 cross-check."""
+    chosen = {
+        "output": "output/individual/fsync-none",
+        "ingest_files": "ingest_files/sequential",
+        "ingest_api": "ingest_api/asyncio-10",
+        "pipeline": "pipeline/sequential",
+    }
+    keys = {p.key: p for p in matrix.points}
+    out = []
+    for scenario, key in chosen.items():
+        base = keys.get(key) or next((p for p in matrix.points if p.scenario == scenario), None)
+        if base is None:
+            continue
+        for tool in PROFILERS:
+            options = (("rate", "250"),) if tool == "py-spy" else ()
+            out.append(
+                Point(
+                    f"{base.key}/{tool}",
+                    scenario,
+                    "profile",
+                    f"{base.label}, under {tool}",
+                    base.sets,
+                    tool=tool,
+                    repeat=1,
+                    options=options,
+                )
+            )
+    return out
+
+
+def build(quick: bool, cores: int) -> Matrix:
+    """The full matrix (or the quick one: smaller sizes and sweeps), profiler runs included."""
+    sizes = QUICK if quick else FULL
+    matrix = Matrix(sizes, cores)
+    matrix.points = [
+        *_output(sizes.output_items),
+        *_ingest(sizes.ingest_items, sizes, cores, quick),
+        *_api(sizes),
+        *_pipeline(sizes.pipeline_items, cores),
+    ]
+    matrix.points += representatives(matrix)
+    return matrix
