@@ -59,6 +59,18 @@ def wait_for_exec(proc: subprocess.Popen, argv: list[str], timeout_s: float = 5.
     return False
 
 
+def has_exited(proc: subprocess.Popen) -> bool:
+    """Whether the child has exited, without reaping it: until reaped, its /proc entry (its
+    final CPU and I/O counters) stays readable for the monitor's last look."""
+    if proc.returncode is not None:
+        return True
+    try:
+        info = os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+    except ChildProcessError:
+        return proc.poll() is not None
+    return info is not None
+
+
 def group_members(pgid: int) -> list[psutil.Process]:
     """Live processes of the group `pgid` (zombies excluded)."""
     members = []
@@ -95,8 +107,10 @@ def stop_group(proc: subprocess.Popen, grace_s: float, first: int = signal.SIGIN
     return graceful
 
 
-def reap_group(proc: subprocess.Popen, grace_s: float = 2.0) -> list[int]:
-    """Make sure nothing of the group outlives the run; returns pids that had to be killed."""
+def reap_group(proc: subprocess.Popen, grace_s: float = 2.0, reap_leader: bool = True) -> list[int]:
+    """Make sure nothing of the group outlives the run; returns pids that had to be killed.
+
+    With `reap_leader` False an exited leader is left a zombie for the caller to reap."""
     pgid = proc.pid
     deadline = time.monotonic() + grace_s
     leftovers = group_members(pgid)
@@ -107,6 +121,8 @@ def reap_group(proc: subprocess.Popen, grace_s: float = 2.0) -> list[int]:
     if leftovers:
         _signal_group(pgid, signal.SIGKILL)
         psutil.wait_procs(leftovers, timeout=5)
+    if not reap_leader and has_exited(proc):
+        return killed
     if proc.poll() is None:
         proc.kill()
     proc.wait()

@@ -8,11 +8,9 @@ ended (ok / failed / timeout / interrupted).
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -21,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from harness import assemble, process, rundir
+from harness import assemble, process, rundir, scratch
 from harness.errors import ToolUnavailable
 from harness.monitor import Monitor
 from harness.summary import RunSummary, save
@@ -108,9 +106,7 @@ def execute(request: RunRequest, progress: Progress | None = None) -> RunOutcome
         if target.kind == "scenario":
             extra_args += ["--result", str(run_dir / assemble.RESULT_NAME)]
             if not target.params.get("out_dir"):
-                out_dir = tempfile.mkdtemp(prefix=f"pipeprof-{target.name}-")
-                stack.callback(shutil.rmtree, out_dir, True)
-                extra_args += ["--out-dir", out_dir]
+                extra_args += ["--out-dir", str(scratch.output_dir(run_dir.name))]
             if target.uses_api and not target.params.get("api_url"):
                 api_args, api_env = _api_server(stack, target)
                 extra_args += api_args
@@ -161,7 +157,7 @@ def _watch(
     try:
         process.wait_for_exec(proc, command)
         watchers = tool.attach(proc.pid, ctx)
-        while proc.poll() is None:
+        while not process.has_exited(proc):
             elapsed = time.monotonic() - started
             if request.timeout_s is not None and elapsed >= request.timeout_s:
                 status = "timeout"
@@ -180,8 +176,7 @@ def _watch(
                     "of SIGINT and was killed: its profile may be partial"
                 )
         else:
-            status = "ok" if proc.returncode == 0 else "failed"
-            killed = process.reap_group(proc)
+            killed = process.reap_group(proc, reap_leader=False)
             if killed:
                 summary.problems.append(
                     f"{len(killed)} process(es) of the run outlived it and were killed"
@@ -192,7 +187,10 @@ def _watch(
     finally:
         signal.signal(signal.SIGTERM, previous_term)
     wall = time.monotonic() - started
-    report = monitor.stop().to_dict()
+    report = monitor.stop().to_dict()  # before reaping, so a zombie's last counters count
+    proc.wait()
+    if status == "running":
+        status = "ok" if proc.returncode == 0 else "failed"
     _stop_watchers(watchers, request.grace_s)
     returncode = proc.returncode
     _finish(summary, run_dir, tool, status, returncode, wall, report, stderr)

@@ -305,6 +305,8 @@ class Sampler:
             return False
         self._update_process(proc, st, now)
         if st.state in _GONE:  # exited, not yet reaped: its counters are final
+            if not proc.zombie and not proc.excluded:
+                self._read_io(proc, now)  # a zombie's I/O counters are still readable, once
             proc.zombie = True
             proc.rss_pages = 0
             self._end_threads(proc)
