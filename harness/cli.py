@@ -10,6 +10,7 @@ from rich.console import Console
 from typer.exceptions import TyperException
 
 from harness import display, rundir, targets, tools
+from harness.commands.calibrate import calibrate_command
 from harness.commands.compare import compare_command
 from harness.commands.report import report_command
 from harness.commands.show import show_command
@@ -91,10 +92,20 @@ def run_command(
     grace: Annotated[
         float, typer.Option(help="seconds between SIGINT and SIGKILL when stopping", min=0.0)
     ] = 15.0,
+    baseline: Annotated[
+        bool,
+        typer.Option(
+            help="first make a bare run (--tool none), so each tool's summary gets "
+            "its tool_overhead against it"
+        ),
+    ] = False,
 ) -> None:
     """Profile TARGET under one or more tools, with the monitor always on."""
     params, options = _split_sets(set_ or [], target in registry.SCENARIOS)
     chosen = tools.expand(tool or [])
+    if baseline:  # the bare run goes first, so the tool runs find it
+        bare = tools.get("none")
+        chosen = [bare, *(t for t in chosen if t is not bare)]
     resolved = targets.resolve(target, params, script_args or [])
     root = rundir.check_writable(out)
     codes: list[int] = []
@@ -133,6 +144,7 @@ app.command("show")(show_command)
 app.command("compare")(compare_command)
 app.command("study")(study_command)
 app.command("report")(report_command)
+app.command("calibrate")(calibrate_command)
 
 
 def main() -> None:

@@ -73,6 +73,15 @@ def summary_rows(s: RunSummary) -> list[tuple[str, str]]:
     shown = {k: v for k, v in s.stages.items() if v.get("share", 0) >= 0.005}
     if shown:
         rows.append(("stages", ", ".join(f"{k} {100 * v['share']:.0f}%" for k, v in shown.items())))
+    if s.tool_overhead:
+        o = s.tool_overhead
+        rows.append(
+            (
+                "tool overhead",
+                f"elapsed x{fmt(o.get('elapsed_ratio'))}, items/s "
+                f"x{fmt(o.get('items_per_s_ratio'))} vs bare run {o.get('baseline_run')}",
+            )
+        )
     v = s.verdict or {}
     rows.append(("verdict", f"{v.get('bound', '-')} ({v.get('confidence', '-')} confidence)"))
     return rows

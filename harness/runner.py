@@ -19,10 +19,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from harness import assemble, process, rundir, scratch
+from harness import assemble, overhead, process, rundir, scratch
 from harness.errors import ToolUnavailable
 from harness.monitor import Monitor
-from harness.summary import RunSummary, save
+from harness.summary import RunSummary, load, save
 from harness.targets import Target
 from harness.tools.base import LaunchContext, Tool, ToolResult
 
@@ -133,7 +133,23 @@ def execute(request: RunRequest, progress: Progress | None = None) -> RunOutcome
             timeout_s=request.timeout_s,
         )
         _watch(request, summary, run_dir, command, env, ctx, progress)
+    _add_tool_overhead(request, summary, run_dir)
     return RunOutcome(run_dir, summary)
+
+
+def _add_tool_overhead(request: RunRequest, summary: RunSummary, run_dir: Path) -> None:
+    """Set the run against the newest bare run of the same target and parameters, if any."""
+    if request.tool.name == overhead.BASELINE_TOOL or summary.status != "ok":
+        return
+    target = request.target
+    script = target.script if target.kind == "script" else None
+    base = overhead.find_baseline(request.out_root, target.name, summary.params, script)
+    if base is None:
+        return
+    summary.tool_overhead = overhead.overhead(
+        summary, load(base), str(base.relative_to(request.out_root))
+    )
+    save(summary, run_dir)
 
 
 def _watch(

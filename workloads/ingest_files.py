@@ -12,6 +12,10 @@ from workloads.pipeline.ingest_files import FileIngest
 from workloads.pipeline.records import Rejected
 from workloads.scenario import Run, cache_dir, main
 
+# Items are parsed, counted and dropped chunk by chunk, as a streaming ingester would: holding
+# every parsed item made Python's garbage collector cost ~30% more CPU than the parsing.
+CHUNK = 1000
+
 
 def body(run: Run) -> None:
     p = run.params
@@ -21,7 +25,7 @@ def body(run: Run) -> None:
     reasons: dict[str, int] = {}
     run.started()
     with FileIngest(ds, p["mode"], p["workers"], p["parser"]) as ingest:
-        chunks = ingest.chunks(chunk_size=p["items"])
+        chunks = ingest.chunks(chunk_size=CHUNK)
         while True:
             with clock.stage("ingest"):
                 chunk = next(chunks, None)

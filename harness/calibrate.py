@@ -1,0 +1,276 @@
+"""Measured accuracy: run the ground-truth cases (`workloads.calibration`) under the monitor and
+each profiler, and hold what the harness finds to what each case is by construction.
+
+A run fails its case when the harness's verdict differs from the expected bound, when a CPU share
+known by construction is outside its tolerance, or when peak RSS is outside 10% of the memory the
+case holds. Cores used are checked only when the rest of the machine left two cores free, since
+neighbours on a shared machine take cores that no measurement can give back. Each tool's own view
+(py-spy's active samples, scalene's system share, memray's peak heap) is set beside the truth but
+does not fail a case: how far a tool is from the truth is what the calibration is there to show.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from harness import targets, tools
+from harness.errors import HarnessError
+from harness.runner import RunRequest, execute
+from harness.summary import RunSummary
+from harness.tools.base import Tool
+from workloads.calibration.cases import CASES, Case
+
+DEFAULT_TOOLS = ("py-spy",)
+#: Tools whose own processes or allocator hooks add to the tree's RSS: peak RSS is not the
+#: case's memory under them (their peak heap is shown instead).
+RSS_ADDING_TOOLS = frozenset({"scalene", "memray", "viztracer"})
+#: Other programs may use this many cores during a run before cores used is not checked.
+FREE_CORES_SLACK = 0.3
+TIMEOUT_S = 60.0  # a case runs ~3 s; under scalene a fork pool can hang at exit
+
+
+@dataclass
+class Check:
+    """One figure held to the truth: ok True / False, or None when it could not be judged."""
+
+    name: str
+    ok: bool | None
+    detail: str
+
+
+@dataclass
+class CaseRun:
+    """One case under one tool: what the harness found, beside what the case is."""
+
+    case: str
+    tool: str
+    run_dir: str
+    status: str
+    expected_bound: str | None
+    bound: str | None
+    confidence: str | None
+    expected_cpu: float | None
+    cpu_share: float | None
+    on_cpu: float | None
+    cpu_wait: float | None
+    cores_used: float | None
+    others_cores: float | None
+    peak_rss_mb: float | None
+    wall_s: float
+    tool_view: dict[str, Any] = field(default_factory=dict)
+    checks: list[Check] = field(default_factory=list)
+
+    @property
+    def failed(self) -> bool:
+        return any(c.ok is False for c in self.checks)
+
+    @property
+    def cpu_error(self) -> float | None:
+        if self.cpu_share is None or self.expected_cpu is None:
+            return None
+        return self.cpu_share - self.expected_cpu
+
+
+class OtherLoad:
+    """Cores the rest of the machine (neighbours, the monitor, the tool) used during a run."""
+
+    def __init__(self) -> None:
+        self._busy0 = _busy_s()
+        self._t0 = time.monotonic()
+
+    def cores(self, tree_cpu_s: float) -> float:
+        """Busy cores over the window, less the target tree's own CPU seconds."""
+        wall = time.monotonic() - self._t0
+        if wall <= 0:
+            return 0.0
+        return max(0.0, (_busy_s() - self._busy0 - tree_cpu_s) / wall)
+
+
+def _busy_s() -> float:
+    t = psutil.cpu_times()
+    return t.user + t.nice + t.system + t.irq + t.softirq + getattr(t, "steal", 0.0)
+
+
+def choose_cases(spec: str | None) -> list[Case]:
+    """Cases named in a comma-separated `spec` (all when None); HarnessError on unknown names."""
+    if not spec:
+        return list(CASES.values())
+    names = [n.strip() for n in spec.split(",") if n.strip()]
+    unknown = [n for n in names if n not in CASES]
+    if unknown:
+        raise HarnessError(
+            f"--cases: no case {', '.join(unknown)}; the cases are {', '.join(CASES)}"
+        )
+    return [CASES[n] for n in names]
+
+
+def choose_tools(names: list[str] | None) -> tuple[list[Tool], list[str]]:
+    """`none` first, then the tools asked for (py-spy by default, `all` for every profiler);
+    returns the available ones and a note for each one skipped because it cannot run here."""
+    chosen = [tools.get("none"), *tools.expand(list(names or DEFAULT_TOOLS))]
+    usable, skipped = [], []
+    for tool in dict.fromkeys(chosen):
+        problem = tool.problem()
+        if problem:
+            skipped.append(f"{tool.name}: {problem}")
+        else:
+            usable.append(tool)
+    return usable, skipped
+
+
+def run_case(case: Case, tool: Tool, out_root: Path, seconds: float | None = None) -> CaseRun:
+    """Run one case under one tool through the harness and judge it."""
+    target = targets.resolve(str(case.script), [], case.args(seconds))
+    load = OtherLoad()
+    outcome = execute(RunRequest(target, tool, out_root, TIMEOUT_S, 15.0, {}))
+    s = outcome.summary
+    others = load.cores((s.cpu or {}).get("user_s", 0.0) + (s.cpu or {}).get("sys_s", 0.0))
+    return judge(case, s, str(outcome.run_dir), others)
+
+
+def judge(case: Case, s: RunSummary, run_dir: str, others_cores: float | None) -> CaseRun:
+    """Hold one run's summary to its case (pure: no run needed)."""
+    verdict = s.verdict or {}
+    shares = verdict.get("shares") or {}
+    run = CaseRun(
+        case=case.name,
+        tool=s.tool,
+        run_dir=run_dir,
+        status=s.status,
+        expected_bound=case.bound,
+        bound=verdict.get("bound"),
+        confidence=verdict.get("confidence"),
+        expected_cpu=case.cpu,
+        cpu_share=shares.get("cpu"),
+        on_cpu=(s.split or {}).get("on_cpu"),
+        cpu_wait=(s.split or {}).get("cpu_wait"),
+        cores_used=(s.cpu or {}).get("cores_used"),
+        others_cores=others_cores,
+        peak_rss_mb=(s.memory or {}).get("peak_rss_mb"),
+        wall_s=s.wall_s,
+        tool_view=tool_view(case, s.tool, (s.tool_view or {}).get("metrics") or {}),
+    )
+    run.checks = checks(case, run)
+    return run
+
+
+def checks(case: Case, run: CaseRun) -> list[Check]:
+    """The figures of `run` held to `case`."""
+    found: list[Check] = [
+        Check("status", run.status == "ok", f"run ended {run.status}"),
+    ]
+    if case.bound is not None:
+        found.append(
+            Check(
+                "verdict",
+                run.bound == case.bound,
+                f"harness says {run.bound}, truth is {case.bound}",
+            )
+        )
+    if case.cpu is not None and case.cpu_tolerance is not None:
+        share = run.cpu_share
+        ok = share is not None and abs(share - case.cpu) <= case.cpu_tolerance + 1e-9
+        found.append(
+            Check(
+                "cpu",
+                ok,
+                f"CPU share {_num(share)}, truth {case.cpu:.2f} ± {case.cpu_tolerance:.2f}",
+            )
+        )
+    if case.peak_rss_mb is not None and run.tool not in RSS_ADDING_TOOLS:
+        peak = run.peak_rss_mb
+        ok = peak is not None and abs(peak / case.peak_rss_mb - 1) <= case.memory_tolerance
+        found.append(
+            Check(
+                "memory",
+                ok,
+                f"peak RSS {_num(peak, 0)} MB, truth {case.peak_rss_mb:.0f} MB "
+                f"± {100 * case.memory_tolerance:.0f}%",
+            )
+        )
+    if case.min_cores is not None:
+        found.append(_cores_check(case.min_cores, run))
+    return found
+
+
+def _cores_check(min_cores: float, run: CaseRun) -> Check:
+    cpu_count = os.cpu_count() or 1
+    others = run.others_cores
+    wanted = f"cores used {_num(run.cores_used)}, truth >= {min_cores:g} on free cores"
+    if cpu_count < 2:
+        return Check("cores", None, f"{wanted}: not judged, this machine has one core")
+    if others is None or others > FREE_CORES_SLACK:
+        return Check(
+            "cores",
+            None,
+            f"{wanted}: not judged, other programs used {_num(others)} cores meanwhile",
+        )
+    return Check("cores", (run.cores_used or 0.0) >= min_cores, wanted)
+
+
+def tool_view(case: Case, tool: str, metrics: dict[str, Any]) -> dict[str, Any]:
+    """The tool's own figure closest to the truth, with the truth and the difference."""
+    view: dict[str, Any] = {}
+    if tool == "py-spy" and metrics.get("active_fraction") is not None:
+        view = _view("active samples", metrics["active_fraction"], case.cpu)
+        if metrics.get("gil_held_fraction") is not None:
+            view["gil_held"] = metrics["gil_held_fraction"]
+    elif tool == "scalene" and metrics.get("system_fraction") is not None:
+        truth = None if case.cpu is None else 1.0 - min(case.cpu, 1.0)
+        view = _view("system share", metrics["system_fraction"], truth)
+    elif tool == "memray" and metrics.get("peak_heap_mb") is not None:
+        view = _view("peak heap MB", metrics["peak_heap_mb"], case.peak_rss_mb)
+    return view
+
+
+def _view(label: str, value: float, truth: float | None) -> dict[str, Any]:
+    error = None if truth is None else value - truth
+    return {"label": label, "value": value, "truth": truth, "error": error}
+
+
+def _num(value: float | None, digits: int = 2) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def default_out_dir(root: Path = Path("profiles")) -> Path:
+    return root / f"calibration-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}"
+
+
+def calibrate(
+    cases: list[Case],
+    chosen: list[Tool],
+    out_dir: Path,
+    seconds: float | None = None,
+    progress: Callable[[int, int, CaseRun], None] | None = None,
+) -> list[CaseRun]:
+    """Every case under every tool (`none` first for each case), in case order."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    plan = [(case, tool) for case in cases for tool in chosen]
+    runs: list[CaseRun] = []
+    for n, (case, tool) in enumerate(plan, start=1):
+        run = run_case(case, tool, out_dir, seconds)
+        runs.append(run)
+        if progress:
+            progress(n, len(plan), run)
+    return runs
+
+
+def to_json(runs: list[CaseRun], meta: dict[str, Any]) -> dict[str, Any]:
+    """calibration.json: the cases' truth, every run with its checks, and whether all passed."""
+    names = list(dict.fromkeys(r.case for r in runs))
+    return {
+        "schema": 1,
+        **meta,
+        "passed": not any(r.failed for r in runs),
+        "failed_runs": sum(r.failed for r in runs),
+        "cases": {n: asdict(CASES[n]) for n in names},
+        "runs": [{**asdict(r), "cpu_error": r.cpu_error, "failed": r.failed} for r in runs],
+    }
