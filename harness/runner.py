@@ -165,7 +165,9 @@ def _watch(
     stdout, stderr = run_dir / STDOUT_NAME, run_dir / STDERR_NAME
     started = time.monotonic()
     proc = process.launch(command, stdout, stderr, env=env)
-    monitor = Monitor(proc.pid, exclude_names=tool.own_process_names)
+    monitor = Monitor(
+        proc.pid, exclude_names=tool.own_process_names, exclude_root=tool.root_is_launcher
+    )
     monitor.start()
     watchers: list[Any] = []
     status = "running"

@@ -20,6 +20,15 @@ CHILD_WAIT = "child_wait"
 STOPPED = "stopped"
 OTHER = "other"
 CATEGORIES: tuple[str, ...] = (DISK, NETWORK, LOCK, SLEEP, IPC, CHILD_WAIT, STOPPED, OTHER)
+# Waits on other threads or processes of the program: what a parked thread does (report.py).
+IDLE_WAITS = frozenset({LOCK, IPC, CHILD_WAIT})
+# The syscall a stopped-then-resumed wait continues in when the kernel restarts it with what is
+# left of its timeout: a futex wait with a timeout, a relative nanosleep, any poll(). Its number
+# says nothing of the wait (its arguments are the original call's): the sampler carries the
+# thread's previous category over, or asks the kernel function it sleeps in (restarted_call).
+RESTART = "restart_syscall"
+# Parts of the wait point (/proc/<pid>/task/<tid>/wchan) of a restarted call -> that call.
+_RESTARTED = (("futex", "futex"), ("nanosleep", "nanosleep"), ("poll", "poll"))
 
 # Kinds of file descriptor.
 FILE = "file"  # regular file, directory or block device: waiting on it is waiting on storage
@@ -27,6 +36,9 @@ INET = "inet"  # TCP/UDP socket
 UNIX = "unix"  # unix socket (socketpair, multiprocessing connections, asyncio self-pipe)
 PIPE = "pipe"
 FD_OTHER = "other"  # tty, eventfd, timerfd, netlink, ...
+# Only in the fd sets of multiplexed waits (see fds.FdResolver): a unix socket or pipe whose
+# other end the same process holds, i.e. a wake-up channel such as asyncio's self-pipe.
+SELF_PIPE = "self_pipe"
 
 X86_64: dict[str, int] = {
     "read": 0, "write": 1, "open": 2, "close": 3, "stat": 4, "fstat": 5, "lstat": 6,
@@ -37,7 +49,8 @@ X86_64: dict[str, int] = {
     "fdatasync": 75, "truncate": 76, "ftruncate": 77, "getdents": 78, "rename": 82,
     "mkdir": 83, "rmdir": 84, "creat": 85, "link": 86, "unlink": 87, "symlink": 88,
     "readlink": 89, "chmod": 90, "rt_sigtimedwait": 128, "rt_sigsuspend": 130, "sync": 162,
-    "futex": 202, "io_getevents": 208, "getdents64": 217, "fadvise64": 221,
+    "futex": 202, "io_getevents": 208, "getdents64": 217, "restart_syscall": 219,
+    "fadvise64": 221,
     "clock_nanosleep": 230, "exit_group": 231, "epoll_wait": 232, "waitid": 247,
     "openat": 257, "mkdirat": 258, "newfstatat": 262, "unlinkat": 263, "renameat": 264,
     "linkat": 265, "symlinkat": 266, "readlinkat": 267, "fchmodat": 268, "faccessat": 269,
@@ -57,7 +70,8 @@ AARCH64: dict[str, int] = {
     "pwrite64": 68, "preadv": 69, "pwritev": 70, "sendfile": 71, "pselect6": 72, "ppoll": 73,
     "splice": 76, "readlinkat": 78, "newfstatat": 79, "fstat": 80, "sync": 81, "fsync": 82,
     "fdatasync": 83, "sync_file_range": 84, "exit": 93, "exit_group": 94, "waitid": 95,
-    "futex": 98, "nanosleep": 101, "clock_nanosleep": 115, "rt_sigsuspend": 133,
+    "futex": 98, "nanosleep": 101, "clock_nanosleep": 115, "restart_syscall": 128,
+    "rt_sigsuspend": 133,
     "rt_sigtimedwait": 137, "accept": 202, "connect": 203, "sendto": 206, "recvfrom": 207,
     "sendmsg": 211, "recvmsg": 212, "clone": 220, "execve": 221, "fadvise64": 223,
     "msync": 227, "accept4": 242, "recvmmsg": 243, "wait4": 260, "syncfs": 267,
@@ -121,7 +135,10 @@ _NOT_DISK_IN_D = frozenset(
 
 
 class FdKinds(Protocol):
-    """Answers what kind of thing a blocked thread's fds are; None where it cannot tell."""
+    """Answers what kind of thing a blocked thread's fds are; None where it cannot tell.
+
+    The sets of multiplexed waits (epoll, poll, select) name self-pipes SELF_PIPE.
+    """
 
     def fd_kind(self, pid: int, fd: int) -> str | None: ...
 
@@ -144,8 +161,19 @@ def _by_fd_kind(kind: str | None) -> str:
     return OTHER
 
 
-def _by_waited_kinds(kinds: frozenset[str] | None) -> str:
-    """A multiplexed wait: any inet socket makes it network; no fds at all is a timed sleep."""
+# Waiting on nothing but the process's own wake-up channel (asyncio's self-pipe, a socketpair
+# the loop writes to from other threads or signal handlers). Nothing outside the process can
+# end such a wait, so it is not ipc. With a timeout it is a timer wait: an event loop sleeping
+# until its next scheduled callback (asyncio.sleep, call_later) -> sleep. Without one only a
+# sibling thread can wake it (call_soon_threadsafe, an executor future completing): the thread
+# waits on another thread, as on a condition variable -> lock, which also lets an idle loop
+# waiting on its executor be set aside as parked.
+_SELF_ONLY = frozenset({SELF_PIPE})
+
+
+def _by_waited_kinds(kinds: frozenset[str] | None, name: str, call: SyscallInfo) -> str:
+    """A multiplexed wait: any inet socket makes it network; no fds at all is a timed sleep;
+    only the process's own self-pipe is a timer (sleep) or a sibling thread (lock)."""
     if kinds is None:
         return OTHER
     if not kinds:
@@ -154,7 +182,38 @@ def _by_waited_kinds(kinds: frozenset[str] | None) -> str:
         return NETWORK
     if UNIX in kinds or PIPE in kinds:
         return IPC
+    if kinds == _SELF_ONLY:
+        return SLEEP if has_timeout(name, call) else LOCK
     return OTHER
+
+
+def _int32(value: int) -> int:
+    """An `int` syscall argument: the low 32 bits, signed (the upper half is not defined)."""
+    value &= 0xFFFFFFFF
+    return value - (1 << 32) if value & 0x80000000 else value
+
+
+def has_timeout(name: str, call: SyscallInfo) -> bool:
+    """Whether a poll / select / epoll wait ends by itself: a timeout in ms that is not
+    negative (epoll_wait, epoll_pwait, poll), or a non-null timeout pointer (the others)."""
+    if name in ("epoll_wait", "epoll_pwait"):
+        return _int32(call.arg(3)) >= 0
+    if name == "poll":
+        return _int32(call.arg(2)) >= 0
+    if name == "ppoll":
+        return call.arg(2) != 0
+    if name in _SELECT:
+        return call.arg(4) != 0
+    return call.arg(3) != 0  # epoll_pwait2: a timespec pointer
+
+
+def restarted_call(wchan: str) -> str | None:
+    """The call a thread in restart_syscall resumes, from where it sleeps (e.g. futex_do_wait,
+    hrtimer_nanosleep, poll_schedule_timeout); None if that does not say (e.g. ptrace_stop)."""
+    for part, name in _RESTARTED:
+        if part in wchan:
+            return name
+    return None
 
 
 def depends_on_fds(name: str | None) -> bool:
@@ -195,10 +254,10 @@ def classify(state: str, name: str | None, call: SyscallInfo | None, pid: int, f
         kind = fds.fd_kind(pid, call.arg(0))
         return _by_fd_kind(kind) if kind != FILE else OTHER
     if name in _EPOLL:
-        return _by_waited_kinds(fds.epoll_kinds(pid, call.arg(0)))
+        return _by_waited_kinds(fds.epoll_kinds(pid, call.arg(0)), name, call)
     if name in _POLL:
-        return _by_waited_kinds(fds.poll_kinds(pid, call.arg(0), call.arg(1)))
+        return _by_waited_kinds(fds.poll_kinds(pid, call.arg(0), call.arg(1)), name, call)
     if name in _SELECT:
         sets = (call.arg(1), call.arg(2), call.arg(3))
-        return _by_waited_kinds(fds.select_kinds(pid, call.arg(0), sets))
+        return _by_waited_kinds(fds.select_kinds(pid, call.arg(0), sets), name, call)
     return OTHER

@@ -16,8 +16,9 @@ class Monitor:
     """Measures where the time of the process tree rooted at `root_pid` goes.
 
     Runs a daemon thread in this process that samples every `interval_s`; processes whose
-    name is in `exclude_names` (e.g. the profiler's own process) and this process itself are
-    followed to find their children but not counted.
+    name is in `exclude_names` (e.g. the profiler's own process), the root itself if
+    `exclude_root` (a tool's launcher that runs the program as its child) and this process are
+    followed to find their children but not counted: not in the split, cpu, io or memory.
     """
 
     def __init__(
@@ -25,12 +26,15 @@ class Monitor:
         root_pid: int,
         interval_s: float = 0.01,
         exclude_names: frozenset[str] = frozenset(),
+        exclude_root: bool = False,
     ) -> None:
         if interval_s <= 0:
             raise HarnessError(f"monitor interval must be positive, got {interval_s}")
         self.root_pid = root_pid
         self.interval_s = interval_s
-        self._sampler = Sampler(root_pid, interval_s, frozenset(exclude_names), os.getpid())
+        self._sampler = Sampler(
+            root_pid, interval_s, frozenset(exclude_names), os.getpid(), exclude_root
+        )
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._thread_cpu_s = 0.0

@@ -112,6 +112,14 @@ def parse_fdinfo_tfds(text: str) -> list[int]:
     return fds
 
 
+def parse_fdinfo_access(text: str) -> int | None:
+    """The access mode (os.O_RDONLY, O_WRONLY or O_RDWR) from an fdinfo's octal `flags:`."""
+    for line in text.splitlines():
+        if line.startswith("flags:"):
+            return int(line.split()[1], 8) & os.O_ACCMODE
+    return None
+
+
 def parse_status_ctxt(text: str) -> tuple[int, int]:
     """(voluntary, involuntary) context switches from a status file (they are its last lines)."""
     vol = invol = 0

@@ -23,7 +23,10 @@ class ThreadRecord:
         "blkio",
         "blocked",
         "counts",
+        "idle_from_ns",
+        "idle_since",
         "ivcsw",
+        "last_category",
         "last_seen",
         "life_start",
         "memo",
@@ -60,9 +63,16 @@ class ThreadRecord:
         self.slices_at_status = -1  # `slices` when its context switches were last read
         self.blocked = 0
         self.counts: Counter[str] = Counter()
-        # (syscall line prefix, category, label, fd, fd kind) of its last classified blocked
-        # sample, reused while the line keeps that prefix (and fd >= 0 keeps its kind).
-        self.memo: tuple[bytes, str, str, int, str | None] | None = None
+        # When first sampled waiting on another thread or process (classify.IDLE_WAITS), and
+        # on_ns then; -1 before. Whether it is parked is judged from there on (report.py).
+        self.idle_since = -1.0
+        self.idle_from_ns = -1
+        # Category of its last blocked sample not in restart_syscall, which carries it over.
+        self.last_category: str | None = None
+        # (syscall line prefix, category, label, fd, fd kind, until) of its last classified
+        # blocked sample, reused while the line keeps that prefix (and fd >= 0 keeps its kind;
+        # fd -2: until that time).
+        self.memo: tuple[bytes, str, str, int, str | None, float] | None = None
 
     def close(self) -> None:
         """Release its open /proc files."""

@@ -15,6 +15,7 @@ from typing import Any
 from harness.monitor.classify import (
     CHILD_WAIT,
     DISK,
+    IDLE_WAITS,
     IPC,
     LOCK,
     NETWORK,
@@ -47,12 +48,13 @@ _SPLIT_KEY = {
 }
 _DETAIL_KEY = {IPC: "ipc", CHILD_WAIT: "child_wait", STOPPED: "stopped", OTHER: "unclassified"}
 
-# A parked thread waits on the others: it is (almost) never on CPU and all but never blocked on
-# anything but a lock, a pipe/unix socket or a child.
+# A parked thread waits on the others: it is all but never blocked on anything but a lock, a
+# pipe/unix socket or a child, and from its first such wait, which comes after at most a short
+# start-up, it is (almost) never on CPU.
 PARKED_MAX_ON_CPU = 0.02
 PARKED_MIN_IDLE_SHARE = 0.95
 PARKED_MIN_SAMPLES = 3
-_IDLE_WAITS = (LOCK, IPC, CHILD_WAIT)
+PARKED_MIN_WAITING_SHARE = 0.90
 
 TOP_PROCESSES_RSS = 5
 MAX_PROCESSES_LISTED = 50
@@ -68,16 +70,19 @@ class MonitorReport:
     `split` holds fractions of `thread_time_s`, the summed lifetimes of the threads doing the
     work; `seconds` the same in thread-seconds (keys: on_cpu, cpu_wait = waiting in a run
     queue, disk_wait, network_wait, lock_wait = futex, mostly the GIL, sleep, other).
-    Parked threads are left out of both and reported as `parked_s`: a thread on CPU < 2% of
-    its life whose blocked samples are >= 95% lock / ipc / child waits (a main thread in
-    join(), a pool parent waiting for results, an idle executor thread) does not bound the
-    program, and counting it would bury the split in idle waiting. If every thread would be
-    parked, none is. `other_detail` breaks `other` down: ipc (pipes, unix sockets), child_wait
-    (wait4/waitid), stopped (paused, e.g. by a profiler), unclassified (everything else, and
-    off-CPU time of threads with no blocked sample). `cpu` and `io` count every process of the
-    tree seen in the window, also those that exited; children too short-lived to be seen are
-    counted from their parent's reaped-children counters as of our last look at the parent
-    (every 0.1 s), so those reaped in a parent's last ~0.1 s before it exits are missed.
+    Parked threads are left out of both and reported as `parked_s`: a thread whose blocked
+    samples are >= 95% lock / ipc / child waits, first sampled in such a wait within the first
+    10% of its life and on CPU < 2% of its life from then on (a main thread in join(), a pool
+    parent waiting for results after starting up, an idle executor thread) does not bound the
+    program, and counting it would bury the split in idle waiting; its CPU time still counts in
+    `cpu`. If every thread would be parked, none is. `other_detail` breaks `other` down, in
+    thread-seconds (like `seconds`; `split` is fractions): ipc (pipes, unix sockets),
+    child_wait (wait4/waitid), stopped (paused, e.g. by a profiler), unclassified (everything
+    else, and off-CPU time of threads with no blocked sample). `cpu` and `io` count every
+    process of the tree seen in the window, also those that exited; children too short-lived
+    to be seen are counted from their parent's reaped-children counters as of our last look at
+    the parent (every 0.1 s), so those reaped in a parent's last ~0.1 s before it exits are
+    missed.
     `split` is all zeros if no thread time was observed.
     `peak_rss_by_process` is keyed by pid as a string (JSON keys are strings).
     `delayacct_blkio_s` is None when the kernel's delay accounting is off.
@@ -160,10 +165,29 @@ def is_parked(tt: ThreadTimes) -> bool:
     th = tt.record
     if th.blocked < PARKED_MIN_SAMPLES or tt.lifetime_s <= 0:
         return False
-    idle = sum(th.counts[c] for c in _IDLE_WAITS)
-    return tt.on_cpu_s < PARKED_MAX_ON_CPU * tt.lifetime_s and idle >= (
-        PARKED_MIN_IDLE_SHARE * th.blocked
+    idle = sum(th.counts[c] for c in IDLE_WAITS)
+    if idle < PARKED_MIN_IDLE_SHARE * th.blocked:
+        return False
+    waiting_s, cpu_s = waiting_phase(tt)
+    return (
+        waiting_s >= PARKED_MIN_WAITING_SHARE * tt.lifetime_s
+        and cpu_s < PARKED_MAX_ON_CPU * tt.lifetime_s
     )
+
+
+def waiting_phase(tt: ThreadTimes) -> tuple[float, float]:
+    """(seconds, on-CPU seconds) of its life from its first sampled wait on another thread or
+    process (its whole life if there was none).
+
+    A pool parent's main thread starts the interpreter and the pool (~80 ms on CPU), then only
+    waits: that start-up says nothing of whether it is parked. But a worker first sampled
+    waiting when its work is done has a waiting phase that is a sliver of its life.
+    """
+    th = tt.record
+    if th.idle_from_ns < 0:
+        return tt.lifetime_s, tt.on_cpu_s
+    waiting_s = min(tt.lifetime_s, max(0.0, th.last_seen - th.idle_since))
+    return waiting_s, min(tt.on_cpu_s, max(0, th.on_ns - th.idle_from_ns) / 1e9)
 
 
 def _vanished_by_parent(procs: list[ProcessRecord]) -> dict[int, list[ProcessRecord]]:

@@ -22,13 +22,17 @@ from collections import Counter, deque
 
 from harness.monitor import procfs
 from harness.monitor.classify import (
+    IDLE_WAITS,
     OTHER,
+    RESTART,
+    STOPPED,
     classify,
     depends_on_fds,
+    restarted_call,
     syscall_names,
     waits_on_arg0_fd,
 )
-from harness.monitor.fds import FdResolver
+from harness.monitor.fds import EPOLL_TTL_S, FdResolver
 from harness.monitor.records import ProcessRecord, ThreadRecord
 from harness.monitor.tree import TreeScanner
 
@@ -39,6 +43,10 @@ SNAPSHOT_SPAN_S = 1.0  # "cores used recently" looks back this far
 MAX_ERRORS = 5
 COMM_LEN = 15  # the kernel truncates comm to 15 characters
 _GONE = ("Z", "X")
+# A memo's fd slot when no fd decided: the syscall name did (any line with its number will do),
+# or a waited set did (the same line will do, until a time).
+_ANY = -1
+_UNTIL = -2
 
 
 def _fd_limit() -> int:
@@ -55,12 +63,18 @@ class Sampler:
     """Samples one process tree; owns every /proc handle and all accumulated records."""
 
     def __init__(
-        self, root_pid: int, interval_s: float, exclude_names: frozenset[str], own_pid: int
+        self,
+        root_pid: int,
+        interval_s: float,
+        exclude_names: frozenset[str],
+        own_pid: int,
+        exclude_root: bool = False,
     ) -> None:
         self.root_pid = root_pid
         self.interval_s = interval_s
         self._exclude = frozenset(n[:COMM_LEN] for n in exclude_names)
         self._own_pid = own_pid
+        self._exclude_root = exclude_root
         self._budget = procfs.FdBudget(_fd_limit())
         self.fds = FdResolver(self._budget)
         self._tree = TreeScanner(root_pid)
@@ -177,14 +191,16 @@ class Sampler:
                     if st_raw is not None:
                         th.blkio = procfs.parse_stat(st_raw).delayacct_blkio_ticks
             if not running:
-                self._classify_blocked(proc, th, raw)
+                self._classify_blocked(proc, th, raw, now)
 
-    def _classify_blocked(self, proc: ProcessRecord, th: ThreadRecord, raw: bytes) -> None:
+    def _classify_blocked(
+        self, proc: ProcessRecord, th: ThreadRecord, raw: bytes, now: float
+    ) -> None:
         memo = th.memo
         if (
             memo is not None
             and raw.startswith(memo[0])
-            and (memo[3] < 0 or self.fds.fd_kind(proc.pid, memo[3]) == memo[4])
+            and (memo[3] == -1 or self._memo_holds(proc.pid, memo, now))  # -1: _ANY
         ):
             category, label = memo[1], memo[2]
         else:
@@ -197,7 +213,13 @@ class Sampler:
             name = self._names.get(info.nr) if info.nr >= 0 else None
             label = name or ("none" if info.nr < 0 else f"syscall_{info.nr}")
             state = "S"
-            category = classify(state, name, info, proc.pid, self.fds)
+            if name == RESTART:
+                # A timed wait resumed after a stop (a profiler's ptrace, SIGSTOP): it is still
+                # the wait its previous sample saw, most likely. A thread whose wait began
+                # under a profiler may never be seen in it: then where it sleeps says.
+                category = th.last_category or self._restarted(proc, th, info)
+            else:
+                category = classify(state, name, info, proc.pid, self.fds)
             if category == OTHER:
                 # The syscall does not say: the state may (D: storage, T/t: stopped, Z: gone).
                 # A thread stopped while in a syscall that does classify keeps that category.
@@ -212,12 +234,43 @@ class Sampler:
                 if state != "S":
                     category = classify(state, name, info, proc.pid, self.fds)
                 if category == OTHER:
-                    wchan = procfs.read_text(f"/proc/{proc.pid}/task/{th.tid}/wchan")
-                    self.wchans[wchan or "?"] += 1
-            th.memo = self._memo(proc.pid, raw, info, name, state, category, label)
+                    self.wchans[self._wchan(proc.pid, th.tid) or "?"] += 1
+            if category != STOPPED and (name != RESTART or category != OTHER):
+                th.last_category = category
+            if th.idle_from_ns < 0 and category in IDLE_WAITS:
+                self._mark_idle(th, now)
+            th.memo = self._memo(proc.pid, raw, info, name, state, category, label, now)
         th.counts[category] += 1
         th.blocked += 1
         self.syscalls[label] += 1
+
+    def _mark_idle(self, th: ThreadRecord, now: float) -> None:
+        """Its first wait on another thread or process (a memo only repeats categories first
+        found here): keep when, and its CPU time then, read now to be exact, so that start-up
+        work does not keep it from parking."""
+        sraw = th.sched.read()
+        if sraw is not None:
+            th.on_ns, th.wait_ns, th.slices = procfs.parse_schedstat(sraw)
+        th.idle_since = now
+        th.idle_from_ns = th.on_ns
+
+    def _memo_holds(
+        self, pid: int, memo: tuple[bytes, str, str, int, str | None, float], now: float
+    ) -> bool:
+        """Whether a memo that depends on an fd, or on a waited set, still holds."""
+        if memo[3] == _UNTIL:
+            return now < memo[5]
+        return self.fds.fd_kind(pid, memo[3]) == memo[4]
+
+    def _restarted(self, proc: ProcessRecord, th: ThreadRecord, info: procfs.SyscallInfo) -> str:
+        """The category of a restart_syscall sample from the call it resumes (with that call's
+        arguments, which the line still shows), or OTHER."""
+        name = restarted_call(self._wchan(proc.pid, th.tid))
+        return classify("S", name, info, proc.pid, self.fds) if name else OTHER
+
+    def _wchan(self, pid: int, tid: int) -> str:
+        """Where in the kernel a thread sleeps ("" if gone)."""
+        return procfs.read_text(f"/proc/{pid}/task/{tid}/wchan") or ""
 
     def _memo(
         self,
@@ -228,21 +281,24 @@ class Sampler:
         state: str,
         category: str,
         label: str,
-    ) -> tuple[bytes, str, str, int, str | None] | None:
+        now: float,
+    ) -> tuple[bytes, str, str, int, str | None, float] | None:
         """What lets the next samples skip classification: if the name decided, any line with
         the same syscall number; if the kind of the fd in arg0 did, the same number and fd,
-        while that fd keeps its kind. None for poll/select/epoll (the waited set can change
-        under the same arguments) and when the state letter decided."""
-        if state != "S" or info.nr < 0:
+        while that fd keeps its kind. For poll/select/epoll, the very same line (the same call,
+        still waiting) for EPOLL_TTL_S: an epoll set can change during the call, and is re-read
+        no more often anyway. None for restart_syscall (the thread's history decided) and when
+        the state letter decided."""
+        if state != "S" or info.nr < 0 or name == RESTART:
             return None
         nr, _, rest = raw.partition(b" ")
         if not depends_on_fds(name):
-            return (nr + b" ", category, label, -1, None)
+            return (nr + b" ", category, label, _ANY, None, 0.0)
         if waits_on_arg0_fd(name):
             fd = info.arg(0)
             key = nr + b" " + rest.partition(b" ")[0] + b" "
-            return (key, category, label, fd, self.fds.fd_kind(pid, fd))
-        return None
+            return (key, category, label, fd, self.fds.fd_kind(pid, fd), 0.0)
+        return (raw, category, label, _UNTIL, None, now + EPOLL_TTL_S)
 
     # -- the slow pass ----------------------------------------------------------------------
     def _slow_pass(self, now: float, full: bool) -> None:
@@ -356,7 +412,11 @@ class Sampler:
             self._discover_threads(proc, now, initial)
 
     def _is_excluded(self, pid: int, comm: str) -> bool:
-        return pid == self._own_pid or comm in self._exclude
+        return (
+            pid == self._own_pid
+            or comm in self._exclude
+            or (self._exclude_root and pid == self.root_pid)
+        )
 
     def _update_process(self, proc: ProcessRecord, st: procfs.StatFields, now: float) -> None:
         proc.ppid = st.ppid

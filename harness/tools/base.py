@@ -55,6 +55,8 @@ class Tool(ABC):
     #: Executable names of the tool's own processes, which the monitor leaves out of the
     #: workload's figures (py-spy runs as the parent of the profiled program).
     own_process_names: frozenset[str] = frozenset()
+    #: The command's first process is the tool's own launcher; the monitor leaves it out.
+    root_is_launcher: bool = False
 
     @abstractmethod
     def problem(self) -> str | None:

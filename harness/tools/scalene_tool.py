@@ -60,6 +60,7 @@ def render_html_command(python: str) -> list[str]:
 class Scalene(Tool):
     name = "scalene"
     description = "line-level CPU split (python / native / system) and memory, JSON + HTML"
+    root_is_launcher = True  # `scalene run` runs the program in a child process (checked on 2.4)
 
     def problem(self) -> str | None:
         if importlib.util.find_spec("scalene") is None:

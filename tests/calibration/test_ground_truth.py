@@ -86,11 +86,6 @@ def test_quarter_and_three_quarter_mixes(run_case_once: RunCase, name: str) -> N
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="the monitor files asyncio's epoll_wait on its own wake-up socketpair (a unix "
-    "socket) under ipc, so a loop waiting on timers is 80% 'other', not sleep",
-)
 def test_asyncio_timer_waits_are_sleep(run_case_once: RunCase) -> None:
     run = run_case_once("asyncio_waits")
     assert run.summary.verdict["bound"] == "sleep", run.explain()

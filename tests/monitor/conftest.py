@@ -2,7 +2,7 @@
 
 The child prints "ready" after its interpreter has started and waits for "go" on stdin, so
 interpreter start-up is outside the monitored window and the ground truth is what the script
-body does.
+body does; `from_start` opens the window at spawn instead, start-up and all.
 """
 
 from __future__ import annotations
@@ -41,13 +41,16 @@ RunMonitored = Callable[..., MonitoredRun]
 
 @pytest.fixture
 def run_monitored(tmp_path: Path) -> RunMonitored:
-    """Write `body` to a script in tmp_path, run it, monitor it from "go" to its exit."""
+    """Write `body` to a script in tmp_path, run it, monitor it from "go" (or its spawn, with
+    `from_start`) to its exit."""
 
     def run(
         body: str,
         *,
         argv: Sequence[str] | None = None,
         exclude_names: frozenset[str] = frozenset(),
+        exclude_root: bool = False,
+        from_start: bool = False,
         interval_s: float = 0.01,
         timeout_s: float = 60.0,
     ) -> MonitoredRun:
@@ -63,18 +66,27 @@ def run_monitored(tmp_path: Path) -> RunMonitored:
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
         assert proc.stdin is not None and proc.stdout is not None
+        monitor = Monitor(
+            proc.pid, interval_s=interval_s, exclude_names=exclude_names, exclude_root=exclude_root
+        )
+        started = False
         try:
+            if from_start:
+                monitor.start()
+                started = True
             assert proc.stdout.readline().strip() == "ready"
-            monitor = Monitor(proc.pid, interval_s=interval_s, exclude_names=exclude_names)
-            monitor.start()
+            if not from_start:
+                monitor.start()
+                started = True
             proc.stdin.write("go\n")
             proc.stdin.flush()
             out, _ = proc.communicate(timeout=timeout_s)
-            report = monitor.stop()
         finally:
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
+            if started:
+                report = monitor.stop()
         split = " ".join(f"{k}={v:.3f}" for k, v in report.split.items())
         print(
             f"split: {split} | cores_used={report.cpu['cores_used']:.2f}"

@@ -7,12 +7,14 @@ import os
 import select
 import socket
 import struct
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from harness.monitor import classify as c
+from harness.monitor import fds as fds_module
 from harness.monitor.fds import FdResolver
 from harness.monitor.procfs import FdBudget, SyscallInfo
 
@@ -52,12 +54,16 @@ def call(name: str, *args: int) -> SyscallInfo:
 FDS = FakeFds(
     kinds={3: c.FILE, 4: c.INET, 5: c.UNIX, 6: c.PIPE, 7: c.FD_OTHER},
     sets={
-        10: frozenset({c.UNIX}),  # an asyncio loop: its self-pipe only
+        10: frozenset({c.UNIX}),  # a unix socket whose peer is another process
         11: frozenset({c.UNIX, c.INET}),
         12: frozenset({c.PIPE}),
         13: frozenset(),
+        14: frozenset({c.SELF_PIPE}),  # an asyncio loop: its own wake-up socketpair only
+        15: frozenset({c.SELF_PIPE, c.PIPE}),
+        16: frozenset({c.SELF_PIPE, c.FD_OTHER}),
     },
 )
+INFINITE = 0xFFFFFFFF  # an int -1 as /proc/<pid>/syscall shows it (upper half not extended)
 
 
 @pytest.mark.parametrize(
@@ -82,10 +88,26 @@ FDS = FakeFds(
         ("S", "read", (6,), c.IPC),
         ("S", "read", (7,), c.OTHER),  # a tty
         ("S", "read", (99,), c.OTHER),  # closed meanwhile
-        ("S", "epoll_wait", (10,), c.IPC),  # idle asyncio loop: not network
+        ("S", "epoll_wait", (10,), c.IPC),
         ("S", "epoll_wait", (11,), c.NETWORK),
         ("S", "epoll_pwait", (12,), c.IPC),
         ("S", "epoll_wait", (13,), c.SLEEP),
+        # Only its own self-pipe: a timer wait with a timeout, a wait on a sibling without.
+        ("S", "epoll_wait", (14, 0x7F00, 1, 0x7530), c.SLEEP),  # recorded: asyncio.sleep(30)
+        ("S", "epoll_wait", (14, 0x7F00, 1, INFINITE), c.LOCK),  # recorded: Event().wait()
+        ("S", "epoll_wait", (14, 0x7F00, 1, 0xFFFFFFFFFFFFFFFF), c.LOCK),
+        ("S", "epoll_wait", (14, 0x7F00, 1, 0), c.SLEEP),
+        ("S", "epoll_pwait", (14, 0x7F00, 1, 5, 0), c.SLEEP),
+        ("S", "epoll_pwait2", (14, 0x7F00, 1, 0x7FF0), c.SLEEP),
+        ("S", "epoll_pwait2", (14, 0x7F00, 1, 0), c.LOCK),
+        ("S", "poll", (14, 1, 100), c.SLEEP),
+        ("S", "poll", (14, 1, INFINITE), c.LOCK),
+        ("S", "ppoll", (14, 1, 0x7FF0), c.SLEEP),
+        ("S", "ppoll", (14, 1, 0), c.LOCK),
+        ("S", "select", (8, 14, 0, 0, 0x7FF0), c.SLEEP),
+        ("S", "pselect6", (8, 14, 0, 0, 0), c.LOCK),
+        ("S", "epoll_wait", (15, 0x7F00, 1, 0x7530), c.IPC),  # and a pipe to another process
+        ("S", "epoll_wait", (16, 0x7F00, 1, 0x7530), c.OTHER),  # and an eventfd, tty...
         ("S", "poll", (11, 2), c.NETWORK),
         ("S", "poll", (0, 0), c.SLEEP),
         ("S", "poll", (12, 1), c.IPC),
@@ -94,6 +116,7 @@ FDS = FakeFds(
         ("S", "wait4", (0xFFFFFFFF,), c.CHILD_WAIT),
         ("S", "waitid", (1,), c.CHILD_WAIT),
         ("S", "rt_sigtimedwait", (0,), c.OTHER),
+        ("S", "restart_syscall", (0x7F00, 0x89), c.OTHER),  # the sampler carries it over
         ("D", "vfork", (), c.OTHER),  # waiting for the child to exec: not storage
         ("D", "ioctl", (3,), c.DISK),
         ("T", "futex", (0x7F00,), c.STOPPED),
@@ -122,13 +145,15 @@ def test_syscall_tables() -> None:
         "clock_nanosleep",
         "epoll_wait",
     )
+    assert x86[219] == "restart_syscall"
     arm = c.syscall_names("aarch64")
-    assert (arm[63], arm[82], arm[98], arm[115], arm[22]) == (
+    assert (arm[63], arm[82], arm[98], arm[115], arm[22], arm[128]) == (
         "read",
         "fsync",
         "futex",
         "clock_nanosleep",
         "epoll_pwait",
+        "restart_syscall",
     )
     assert c.syscall_names("riscv64") == {}
     assert len(set(c.X86_64.values())) == len(c.X86_64)
@@ -154,11 +179,18 @@ def resolver() -> Iterator[FdResolver]:
 
 @pytest.fixture
 def fds(tmp_path: Path) -> Iterator[dict[str, int]]:
+    """This process's fds of each kind. "unix" and "pipe" have their other end in a child
+    process (this one keeps none); "selfpair" and "selfpipe" have both ends here."""
     listener = socket.create_server(("127.0.0.1", 0))
     client = socket.create_connection(listener.getsockname())
     server, _ = listener.accept()
     left, right = socket.socketpair()
     r, w = os.pipe()
+    mine, also_mine = socket.socketpair()
+    self_r, self_w = os.pipe()
+    holder = subprocess.Popen(["sleep", "60"], pass_fds=(right.fileno(), w))
+    right.close()
+    os.close(w)
     f = open(tmp_path / "data.bin", "wb")  # noqa: SIM115
     udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     udp.bind(("127.0.0.1", 0))
@@ -168,14 +200,18 @@ def fds(tmp_path: Path) -> Iterator[dict[str, int]]:
         "udp": udp.fileno(),
         "unix": left.fileno(),
         "pipe": r,
+        "selfpair": mine.fileno(),
+        "selfpipe": self_r,
         "dir": os.open(tmp_path, os.O_RDONLY),
         "null": os.open("/dev/null", os.O_RDONLY),
     }
-    for s in (listener, client, server, left, right, udp):
+    holder.kill()
+    holder.wait()
+    for s in (listener, client, server, left, mine, also_mine, udp):
         s.close()
     f.close()
-    os.close(r)
-    os.close(w)
+    for fd in (r, self_r, self_w):
+        os.close(fd)
 
 
 def test_fd_kinds_from_proc(resolver: FdResolver, fds: dict[str, int]) -> None:
@@ -219,6 +255,62 @@ def test_epoll_kinds_from_fdinfo(resolver: FdResolver, fds: dict[str, int]) -> N
         busy.close()
 
 
+def epoll_of(*fds: int) -> select.epoll:
+    ep = select.epoll()
+    for fd in fds:
+        ep.register(fd, select.EPOLLIN)
+    return ep
+
+
+@pytest.mark.parametrize(
+    ("watched", "expected"),
+    [
+        (("selfpair",), {c.SELF_PIPE}),  # asyncio's wake-up socketpair
+        (("selfpipe",), {c.SELF_PIPE}),  # a pipe: both ends share one inode
+        (("selfpair", "selfpipe"), {c.SELF_PIPE}),
+        (("unix",), {c.UNIX}),  # its peer is in another process
+        (("pipe",), {c.PIPE}),  # the write end is in another process
+        (("selfpair", "pipe"), {c.UNIX, c.PIPE}),  # not only its own: ipc
+        (("selfpair", "tcp"), {c.UNIX, c.INET}),  # network anyway: not looked into
+        (("selfpair", "null"), {c.SELF_PIPE, c.FD_OTHER}),
+    ],
+)
+def test_self_pipes_in_waited_sets(
+    resolver: FdResolver, fds: dict[str, int], watched: tuple[str, ...], expected: set[str]
+) -> None:
+    pid = os.getpid()
+    if "null" in watched:  # epoll refuses regular files and /dev/null: ask poll()
+        data = b"".join(struct.pack("=ihh", fds[k], 1, 0) for k in watched)
+        buf = (ctypes.c_char * len(data)).from_buffer_copy(data)
+        assert resolver.poll_kinds(pid, ctypes.addressof(buf), len(watched)) == expected
+        return
+    ep = epoll_of(*(fds[k] for k in watched))
+    try:
+        assert resolver.epoll_kinds(pid, ep.fileno()) == expected
+    finally:
+        ep.close()
+
+
+def test_a_self_pipe_whose_other_end_is_closed_is_not_one(
+    resolver: FdResolver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(fds_module, "SELF_TTL_S", 0.0)
+    monkeypatch.setattr(fds_module, "EPOLL_TTL_S", 0.0)
+    pid = os.getpid()
+    r, w = os.pipe()
+    left, right = socket.socketpair()
+    ep = epoll_of(r, left.fileno())
+    try:
+        assert resolver.epoll_kinds(pid, ep.fileno()) == frozenset({c.SELF_PIPE})
+        right.close()
+        assert resolver.epoll_kinds(pid, ep.fileno()) == frozenset({c.UNIX, c.PIPE})
+    finally:
+        ep.close()
+        left.close()
+        os.close(r)
+        os.close(w)
+
+
 def test_poll_and_select_sets_read_from_memory(resolver: FdResolver, fds: dict[str, int]) -> None:
     pid = os.getpid()
     pollfds = (ctypes.c_char * 16).from_buffer_copy(
@@ -228,12 +320,40 @@ def test_poll_and_select_sets_read_from_memory(resolver: FdResolver, fds: dict[s
     assert resolver.poll_kinds(pid, ctypes.addressof(pollfds), 1) == frozenset({c.PIPE})
     assert resolver.poll_kinds(pid, 0, 0) == frozenset()
 
-    nfds = max(fds["unix"], fds["file"]) + 1
+    nfds = max(fds["unix"], fds["file"], fds["selfpipe"]) + 1
     bits = (1 << fds["unix"]) | (1 << fds["file"])
     readfds = (ctypes.c_char * 128).from_buffer_copy(bits.to_bytes(128, "little"))
     got = resolver.select_kinds(pid, nfds, (ctypes.addressof(readfds), 0, 0))
     assert got == frozenset({c.UNIX, c.FILE})
+    own = (ctypes.c_char * 128).from_buffer_copy((1 << fds["selfpipe"]).to_bytes(128, "little"))
+    got = resolver.select_kinds(pid, nfds, (ctypes.addressof(own), 0, 0))
+    assert got == frozenset({c.SELF_PIPE})
     assert resolver.select_kinds(pid, 0, (0, 0, 0)) == frozenset()
+
+
+def test_a_poll_set_is_resolved_once_per_ttl(
+    resolver: FdResolver, fds: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pid = os.getpid()
+    data = struct.pack("=ihh", fds["pipe"], 1, 0) + struct.pack("=ihh", fds["tcp"], 1, 0)
+    pollfds = (ctypes.c_char * 16).from_buffer_copy(data)
+    links = 0
+    read_link = fds_module.procfs.read_link
+
+    def counted(path: str) -> str | None:
+        nonlocal links
+        links += 1
+        return read_link(path)
+
+    monkeypatch.setattr(fds_module.procfs, "read_link", counted)
+    kinds = frozenset({c.PIPE, c.INET})
+    assert resolver.poll_kinds(pid, ctypes.addressof(pollfds), 2) == kinds
+    resolved = links
+    assert resolver.poll_kinds(pid, ctypes.addressof(pollfds), 2) == kinds
+    assert links == resolved  # the same fds again: from the cache
+    monkeypatch.setattr(fds_module, "EPOLL_TTL_S", 0.0)
+    assert resolver.poll_kinds(pid, ctypes.addressof(pollfds), 2) == kinds
+    assert links > resolved
 
 
 def test_unreadable_memory_is_unknown(resolver: FdResolver) -> None:

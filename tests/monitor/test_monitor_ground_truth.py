@@ -268,8 +268,31 @@ def test_peak_rss_of_a_600_mb_buffer(run_monitored: RunMonitored) -> None:
     assert abs(r.memory["peak_rss_by_process"][str(run.pid)] - expected) <= 60
 
 
-def test_asyncio_loop_waiting_on_executor_is_not_network(run_monitored: RunMonitored) -> None:
-    # The loop thread waits in epoll on its self-pipe (a unix socketpair) only.
+def test_asyncio_timer_waits_are_sleep(run_monitored: RunMonitored) -> None:
+    # The loop waits in epoll_wait with a timeout (its next timer), watching only its own
+    # wake-up socketpair: a timer wait, not ipc.
+    run = run_monitored(
+        """
+        import asyncio, time
+
+        async def main():
+            end = time.monotonic() + 1.5
+            while time.monotonic() < end:
+                await asyncio.gather(*(asyncio.sleep(0.1) for _ in range(100)))
+
+        asyncio.run(main())
+        """
+    )
+    r = run.report
+    assert dict(r.top_syscalls).get("epoll_wait", 0) > 0, r.top_syscalls
+    assert largest_non_cpu(r) == "sleep", r.split
+    assert share(r, "sleep") >= 0.7, r.split
+    assert r.other_detail["ipc"] == 0.0, r.other_detail
+
+
+def test_asyncio_loop_waiting_on_executor_is_parked(run_monitored: RunMonitored) -> None:
+    # With no timer due the loop waits in epoll_wait without a timeout on its self-pipe only:
+    # only the executor thread can wake it, so it waits on a sibling (lock), and is parked.
     run = run_monitored(
         """
         import asyncio, time
@@ -285,8 +308,48 @@ def test_asyncio_loop_waiting_on_executor_is_not_network(run_monitored: RunMonit
     r = run.report
     assert r.split["network_wait"] == 0.0, r.split
     assert r.blocked_samples.get("network", 0) == 0
+    assert r.blocked_samples.get("ipc", 0) == 0, r.blocked_samples
     assert dict(r.top_syscalls).get("epoll_wait", 0) > 0, r.top_syscalls
-    assert r.blocked_samples.get("ipc", 0) > 0, r.blocked_samples
+    assert r.blocked_samples.get("lock", 0) > 0, r.blocked_samples
+    main = next(t for t in r.threads if t["tid"] == run.pid)
+    assert main["parked"] and main["top_category"] == "lock", main
+    assert share(r, "sleep") >= 0.8, r.split  # what is left: the executor in time.sleep
+
+
+def test_pool_parent_is_parked_after_its_start_up(run_monitored: RunMonitored) -> None:
+    # Monitored from spawn: the parent's main thread spends its interpreter start-up plus
+    # 0.05 s of its own work on CPU (~0.12 s in all: over 2% of its life, under 10%), then
+    # only waits for 2 workers.
+    run = run_monitored(
+        """
+        import multiprocessing, time
+
+        def burn(seconds):
+            start = time.process_time()
+            while time.process_time() - start < seconds:
+                pass
+            return seconds
+
+        if __name__ == "__main__":
+            start = time.process_time()
+            while time.process_time() - start < 0.05:
+                pass
+            with multiprocessing.get_context("fork").Pool(2) as pool:
+                pool.map(burn, [2.0, 2.0], chunksize=1)
+        """,
+        from_start=True,
+    )
+    r = run.report
+    main = next(t for t in r.threads if t["tid"] == run.pid)
+    assert main["on_cpu_s"] >= 0.05 and main["on_cpu_s"] > 0.03 * main["lifetime_s"], main
+    assert main["parked"], main
+    workers = [t for t in r.threads if t["pid"] != run.pid]
+    assert len(workers) == 2 and not any(t["parked"] for t in workers), workers
+    # The split is the workers': computing, or queued for a CPU on a busy machine.
+    assert r.split["on_cpu"] + r.split["cpu_wait"] >= 0.85, r.split
+    assert r.split["lock_wait"] <= 0.05, r.split
+    # The parent's start-up CPU still counts in cpu.
+    assert r.cpu["user_s"] + r.cpu["sys_s"] >= 4.0 + 0.05, r.cpu
 
 
 def test_excluded_wrapper_is_followed_not_counted(
@@ -309,6 +372,44 @@ def test_excluded_wrapper_is_followed_not_counted(
     assert r.per_process[0]["name"] != "sh"
     assert share(r, "on_cpu") >= 0.85, r.split
     assert 0.9 <= r.cpu["user_s"] + r.cpu["sys_s"] <= 1.3, r.cpu
+
+
+def test_launcher_root_is_followed_not_counted(
+    run_monitored: RunMonitored, script_path: Path
+) -> None:
+    # A launcher like scalene's: it works and holds memory (150 MB, 0.3 s of CPU), then runs
+    # the program as its child and waits for it. Both are "python".
+    launcher = textwrap.dedent(
+        f"""
+        import subprocess, sys, time
+        buf = bytearray(150 * 2**20)
+        buf[::4096] = b"\\x01" * (len(buf) // 4096)
+        start = time.process_time()
+        while time.process_time() - start < 0.3:
+            pass
+        sys.exit(subprocess.call([sys.executable, {str(script_path)!r}]))
+        """
+    )
+    run = run_monitored(
+        """
+        import time
+        start = time.process_time()
+        while time.process_time() - start < 1.0:
+            pass
+        """,
+        argv=[sys.executable, "-c", launcher],
+        exclude_root=True,
+        from_start=True,
+    )
+    r = run.report
+    assert r.processes_seen == 1
+    assert [p["name"] for p in r.per_process] == ["python"]
+    assert r.per_process[0]["pid"] != run.pid
+    assert str(run.pid) not in r.memory["peak_rss_by_process"]
+    assert r.memory["peak_rss_mb"] < 100, r.memory  # the program's ~10 MB, not the launcher's
+    assert 0.95 <= r.cpu["user_s"] + r.cpu["sys_s"] <= 1.25, r.cpu
+    assert share(r, "on_cpu") >= 0.85, r.split
+    assert all(t["pid"] != run.pid for t in r.threads)
 
 
 def test_snapshot_while_running(tmp_path: Path) -> None:

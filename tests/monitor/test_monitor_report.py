@@ -116,6 +116,39 @@ def test_parked_needs_almost_no_cpu_and_almost_only_idle_waits() -> None:
     assert is_parked(thread_times(thread(1, 1, life=2.0, on=0.0, child_wait=50)))
 
 
+def idle_from(th: ThreadRecord, after_s: float, on_cpu_s: float) -> ThreadRecord:
+    """Mark its first sampled wait on others `after_s` into its life, with `on_cpu_s` by then."""
+    th.idle_since = th.life_start + after_s
+    th.idle_from_ns = th.base_on_ns + int(on_cpu_s * 1e9)
+    return th
+
+
+def test_parked_is_judged_from_its_first_wait_on_others() -> None:
+    # A pool parent's main thread: 80 ms of start-up (interpreter, pool), then only waiting.
+    parent = thread(10, 10, life=3.1, on=0.08, lock=200, ipc=80)
+    assert not is_parked(thread_times(parent))  # 2.6% of its life on CPU, all counted
+    idle_from(parent, after_s=0.1, on_cpu_s=0.075)  # 5 ms on CPU since
+    assert is_parked(thread_times(parent))
+    worker = thread(11, 11, life=3.0, on=2.9, lock=10)
+    r = report(process(10, parent), process(11, worker, ppid=10))
+    assert r.parked_s == pytest.approx(3.1)
+    assert r.seconds["on_cpu"] == pytest.approx(2.9)
+    assert r.cpu["user_s"] == pytest.approx(2.98)  # its start-up CPU still counts here
+    # Work after its first wait counts against it.
+    idle_from(parent, after_s=0.1, on_cpu_s=0.01)
+    assert not is_parked(thread_times(parent))
+
+
+def test_a_worker_first_seen_waiting_when_its_work_is_done_is_not_parked() -> None:
+    worker = idle_from(thread(11, 11, life=1.54, on=1.5, ipc=4), after_s=1.5, on_cpu_s=1.5)
+    assert not is_parked(thread_times(worker))
+    # A start-up that is more than a tenth of its life is no start-up either.
+    parent = idle_from(thread(10, 10, life=2.0, on=0.25, lock=100), after_s=0.25, on_cpu_s=0.25)
+    assert not is_parked(thread_times(parent))
+    idle_from(parent, after_s=0.19, on_cpu_s=0.25)
+    assert is_parked(thread_times(parent))
+
+
 def test_when_every_thread_would_be_parked_none_is() -> None:
     r = report(process(10, thread(10, 10, life=2.0, on=0.0, lock=100)))
     assert r.parked_s == 0
