@@ -23,6 +23,7 @@ class ThreadRecord:
         "blkio",
         "blocked",
         "counts",
+        "handoff",
         "idle_from_ns",
         "idle_since",
         "ivcsw",
@@ -63,6 +64,9 @@ class ThreadRecord:
         self.slices_at_status = -1  # `slices` when its context switches were last read
         self.blocked = 0
         self.counts: Counter[str] = Counter()
+        # Of its lock samples, those taken while no other thread of its process could run,
+        # by what the others waited on then (see Sampler._hand_off).
+        self.handoff: Counter[str] = Counter()
         # When first sampled waiting on another thread or process (classify.IDLE_WAITS), and
         # on_ns then; -1 before. Whether it is parked is judged from there on (report.py).
         self.idle_since = -1.0

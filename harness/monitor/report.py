@@ -83,6 +83,10 @@ class MonitorReport:
     to be seen are counted from their parent's reaped-children counters as of our last look at
     the parent (every 0.1 s), so those reaped in a parent's last ~0.1 s before it exits are
     missed.
+    A futex wait sampled while no other thread of its process could run is a hand-off, not
+    contention: it is credited to what the other threads waited on at that sample (a consumer
+    blocked on a queue that a network thread fills waits on the network); `blocked_samples`
+    keeps the raw categories.
     `split` is all zeros if no thread time was observed.
     `peak_rss_by_process` is keyed by pid as a string (JSON keys are strings).
     `delayacct_blkio_s` is None when the kernel's delay accounting is off.
@@ -154,10 +158,20 @@ def thread_times(th: ThreadRecord) -> ThreadTimes:
     lifetime = max(th.last_seen - th.life_start, on + wait)
     off = lifetime - on - wait
     if th.blocked:
-        off_s = {cat: off * n / th.blocked for cat, n in th.counts.items()}
+        counts = effective_counts(th)
+        off_s = {cat: off * n / th.blocked for cat, n in counts.items() if n}
     else:
         off_s = {OTHER: off} if off > 0 else {}
     return ThreadTimes(th, lifetime, on, wait, off_s)
+
+
+def effective_counts(th: ThreadRecord) -> Counter[str]:
+    """Its blocked samples by category, lock hand-offs credited to what they waited on."""
+    counts = Counter(th.counts)
+    for category, n in th.handoff.items():
+        counts[LOCK] -= n
+        counts[category] += n
+    return counts
 
 
 def is_parked(tt: ThreadTimes) -> bool:

@@ -23,6 +23,7 @@ from collections import Counter, deque
 from harness.monitor import procfs
 from harness.monitor.classify import (
     IDLE_WAITS,
+    LOCK,
     OTHER,
     RESTART,
     STOPPED,
@@ -170,6 +171,8 @@ class Sampler:
         # costs a second pread, its schedstat. stat (for the state letter) is read only when
         # the syscall does not say enough (see _classify_blocked).
         n = self.samples
+        running_any = False
+        waits: list[tuple[ThreadRecord, str]] = []
         for th in list(proc.threads.values()):
             raw = th.syscall.read()
             if raw is None:
@@ -190,12 +193,36 @@ class Sampler:
                     st_raw = th.stat.read()
                     if st_raw is not None:
                         th.blkio = procfs.parse_stat(st_raw).delayacct_blkio_ticks
-            if not running:
-                self._classify_blocked(proc, th, raw, now)
+            if running:
+                running_any = True
+            else:
+                category = self._classify_blocked(proc, th, raw, now)
+                if category is not None:
+                    waits.append((th, category))
+        if not running_any and len(waits) > 1:
+            self._hand_off(waits)
+
+    @staticmethod
+    def _hand_off(waits: list[tuple[ThreadRecord, str]]) -> None:
+        """Credit lock waits to what the rest of the process waits on, when nothing of it runs.
+
+        A futex wait while a sibling runs is contention (in Python, mostly for the GIL). A
+        futex wait while every sibling is blocked is a hand-off: a consumer waiting on a
+        queue that an event-loop thread fills from the network waits, in effect, on the
+        network. Measured on ingest_api (asyncio, 16 in flight), counting those as lock gave
+        lock 46% / network 43% (mixed) for a latency-bound client.
+        """
+        others = Counter(c for _, c in waits if c not in (LOCK, STOPPED, OTHER))
+        if not others:
+            return
+        target = others.most_common(1)[0][0]
+        for th, category in waits:
+            if category == LOCK:
+                th.handoff[target] += 1
 
     def _classify_blocked(
         self, proc: ProcessRecord, th: ThreadRecord, raw: bytes, now: float
-    ) -> None:
+    ) -> str | None:
         memo = th.memo
         if (
             memo is not None
@@ -207,9 +234,9 @@ class Sampler:
             try:
                 info = procfs.parse_syscall(raw)
             except ValueError:
-                return
+                return None
             if info is None:
-                return
+                return None
             name = self._names.get(info.nr) if info.nr >= 0 else None
             label = name or ("none" if info.nr < 0 else f"syscall_{info.nr}")
             state = "S"
@@ -230,7 +257,7 @@ class Sampler:
                     state = "S"
                 if state in _GONE:
                     self._thread_gone(proc, th)
-                    return
+                    return None
                 if state != "S":
                     category = classify(state, name, info, proc.pid, self.fds)
                 if category == OTHER:
@@ -243,6 +270,7 @@ class Sampler:
         th.counts[category] += 1
         th.blocked += 1
         self.syscalls[label] += 1
+        return category
 
     def _mark_idle(self, th: ThreadRecord, now: float) -> None:
         """Its first wait on another thread or process (a memo only repeats categories first

@@ -215,3 +215,30 @@ def test_to_dict_is_json_and_round_trips() -> None:
     assert back == r
     assert back.top_syscalls == [("futex", 3), ("read", 1)]
     assert MonitorReport.from_dict({**data, "added_later": 1}) == r
+
+
+def test_lock_waits_while_nothing_else_runs_are_handed_off_to_what_the_others_wait_on():
+    from harness.monitor.sampler import Sampler
+
+    consumer = thread(1, 1, life=1.0, on=0.1)
+    loop = thread(1, 2, life=1.0, on=0.1)
+    contender = thread(2, 3, life=1.0, on=0.1)
+
+    # Given: nobody runs; the consumer waits on a futex while the loop thread waits on a socket.
+    Sampler._hand_off([(consumer, c.LOCK), (loop, c.NETWORK)])
+    # Given: only futex waits: nothing to hand off to.
+    Sampler._hand_off([(contender, c.LOCK), (thread(2, 4, 1.0, 0.1), c.LOCK)])
+
+    assert consumer.handoff == Counter({c.NETWORK: 1})
+    assert loop.handoff == Counter() and contender.handoff == Counter()
+
+
+def test_handed_off_samples_move_off_lock_in_the_split():
+    th = thread(1, 1, life=1.0, on=0.2, lock=8, network=2)
+    th.handoff = Counter({c.NETWORK: 6})
+
+    times = thread_times(th)
+
+    assert times.off_s[c.LOCK] == pytest.approx(0.8 * 2 / 10)
+    assert times.off_s[c.NETWORK] == pytest.approx(0.8 * 8 / 10)
+    assert th.counts[c.LOCK] == 8  # the raw record is kept (it decides parking)
