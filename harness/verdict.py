@@ -17,6 +17,7 @@ from typing import Any
 DOMINANT_SHARE = 0.5  # the largest share must be at least this...
 DOMINANT_RATIO = 1.5  # ...and this many times the next one, else the run is mixed
 GIL_LOCK_SHARE = 0.2
+NAMED_MIN = 0.3  # below this share of nameable time, no bound is claimed
 MEMORY_PRESSURE = 0.85  # peak RSS as a fraction of the machine's RAM
 
 ADVICE = {
@@ -89,20 +90,30 @@ def queueing(split: dict[str, float], ctx_switches: dict[str, int] | None) -> Qu
     return Queueing(counted=counted, left_out=wait - counted)
 
 
-def shares_of(split: dict[str, float], queued: Queueing | None = None) -> dict[str, float]:
+def shares_of(
+    split: dict[str, float], queued: Queueing | None = None, contended: float | None = None
+) -> dict[str, float]:
     """Candidate bounds and their shares of thread time, less the wake-up queueing left out;
-    run-queue wait after preemptions counts as CPU (all of it when `queued` is not given)."""
+    run-queue wait after preemptions counts as CPU (all of it when `queued` is not given).
+
+    `contended` is the part of lock_wait on futex words several threads waited on (the
+    monitor's lock_detail); the rest, a thread waiting on its own lock for another's result
+    (a future, join), names no bottleneck of its own and joins `other`. None: all of it is
+    lock (an older summary without lock_detail).
+    """
     queued = queued or Queueing(counted=split.get("cpu_wait", 0.0))
     rest = 1.0 - queued.left_out
     if rest <= 0:
         rest = 1.0
+    lock = split.get("lock_wait", 0.0)
+    contended = lock if contended is None else min(contended, lock)
     return {
         "cpu": (split.get("on_cpu", 0.0) + queued.counted) / rest,
         "disk": split.get("disk_wait", 0.0) / rest,
         "network": split.get("network_wait", 0.0) / rest,
-        "lock": split.get("lock_wait", 0.0) / rest,
+        "lock": contended / rest,
         "sleep": split.get("sleep", 0.0) / rest,
-        "other": split.get("other", 0.0) / rest,
+        "other": (split.get("other", 0.0) + lock - contended) / rest,
     }
 
 
@@ -142,7 +153,8 @@ def decide(
             ["the monitor saw no thread time (the run ended before it could sample)"],
         )
     queued = queueing(split, monitor.get("ctx_switches"))
-    shares = shares_of(split, queued)
+    contended = (monitor.get("lock_detail") or {}).get("contended_share")
+    shares = shares_of(split, queued, contended)
     cores = (monitor.get("cpu") or {}).get("cores_used", 0.0)
     demand = _demand_cores(monitor, queued, cores)
     workers = sum(1 for t in monitor.get("threads", []) if not t.get("parked"))
@@ -161,6 +173,10 @@ def decide(
             f"out, and count the {_pct(queued.counted)} queued after preemptions as CPU."
         )
     ranked = sorted((k for k in shares if k != "other"), key=shares.get, reverse=True)
+    # Dominance is judged among the shares that name a bottleneck: waits on pipes, children
+    # or another thread's result ("other") follow from the rest (a pool's parent waits while
+    # its workers compute).
+    named = 1.0 - shares["other"]
     top, second = ranked[0], ranked[1]
     is_gil = (
         shares["lock"] >= GIL_LOCK_SHARE
@@ -177,12 +193,18 @@ def decide(
         confidence = "high" if shares["lock"] >= 0.4 else "medium"
         evidence.append(
             f"{same_process} busy threads of one process wanted {demand:.2f} cores between "
-            f"them and waited on a lock (futex) {_pct(shares['lock'])} of the time: the GIL "
-            "serialises them."
+            f"them and waited on a lock (futex) that several of them waited on "
+            f"{_pct(shares['lock'])} of the time: the GIL serialises them."
         )
-    elif shares[top] >= DOMINANT_SHARE and shares[top] >= DOMINANT_RATIO * shares[second]:
+    elif named < NAMED_MIN:
+        bound, confidence = "mixed", "low"
+        evidence.append(
+            f"Only {_pct(named)} of thread time is in shares that name a bottleneck; the rest "
+            "waits on pipes, child processes or other threads' results."
+        )
+    elif shares[top] >= DOMINANT_SHARE * named and shares[top] >= DOMINANT_RATIO * shares[second]:
         bound = top
-        confidence = "high" if shares[top] >= 0.75 else "medium"
+        confidence = "high" if shares[top] >= 0.75 * named and named >= 0.7 else "medium"
     else:
         bound, confidence = "mixed", "medium"
         evidence.append(
@@ -192,8 +214,8 @@ def decide(
         evidence.append(f"One thread does the work: at most 1 of {cpu_count} cores can be used.")
     if shares["other"] >= 0.2:
         evidence.append(
-            f"{_pct(shares['other'])} of thread time is in waits the monitor cannot "
-            "name (pipes, child processes, other syscalls)."
+            f"{_pct(shares['other'])} of thread time is in waits that name no bottleneck of "
+            "their own (pipes, child processes, threads waiting for another's result)."
         )
     evidence.extend(_tool_evidence(split, tool_metrics))
     return Verdict(

@@ -30,6 +30,7 @@ class ThreadRecord:
         "last_category",
         "last_seen",
         "life_start",
+        "lock_words",
         "memo",
         "name",
         "on_ns",
@@ -67,6 +68,8 @@ class ThreadRecord:
         # Of its lock samples, those taken while no other thread of its process could run,
         # by what the others waited on then (see Sampler._hand_off).
         self.handoff: Counter[str] = Counter()
+        # Its lock samples by futex word (the address, as /proc prints it).
+        self.lock_words: Counter[bytes] = Counter()
         # When first sampled waiting on another thread or process (classify.IDLE_WAITS), and
         # on_ns then; -1 before. Whether it is parked is judged from there on (report.py).
         self.idle_since = -1.0

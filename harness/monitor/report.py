@@ -87,6 +87,9 @@ class MonitorReport:
     contention: it is credited to what the other threads waited on at that sample (a consumer
     blocked on a queue that a network thread fills waits on the network); `blocked_samples`
     keeps the raw categories.
+    `lock_detail` splits lock_wait (thread-seconds) into `contended_s`, waits on a futex word
+    that several threads of the process waited on (the GIL's are), and `own_s`, waits on a
+    thread's own lock (a future's result, join); `contended_share` is a fraction like `split`.
     `split` is all zeros if no thread time was observed.
     `peak_rss_by_process` is keyed by pid as a string (JSON keys are strings).
     `delayacct_blkio_s` is None when the kernel's delay accounting is off.
@@ -114,6 +117,7 @@ class MonitorReport:
     interval_s: float = 0.01
     top_wchans: list[tuple[str, int]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    lock_detail: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able data (tuples become lists)."""
@@ -172,6 +176,26 @@ def effective_counts(th: ThreadRecord) -> Counter[str]:
         counts[LOCK] -= n
         counts[category] += n
     return counts
+
+
+def contended_lock_seconds(procs: list[ProcessRecord], working: list[ThreadTimes]) -> float:
+    """Thread-seconds of lock waits on a futex word that two or more threads of the process
+    waited on: contention (in CPython, mostly for the GIL), as opposed to a thread waiting on
+    a lock of its own for a result (a future, a queue, join)."""
+    waiters: dict[tuple[int, bytes], set[int]] = {}
+    for p in procs:
+        for th in p.all_threads():
+            for word in th.lock_words:
+                waiters.setdefault((p.pid, word), set()).add(th.tid)
+    total = 0.0
+    for tt in working:
+        th = tt.record
+        sampled = sum(th.lock_words.values())
+        if not sampled:
+            continue
+        shared = sum(n for w, n in th.lock_words.items() if len(waiters[(th.pid, w)]) > 1)
+        total += tt.off_s.get(LOCK, 0.0) * shared / sampled
+    return total
 
 
 def is_parked(tt: ThreadTimes) -> bool:
@@ -318,6 +342,12 @@ def build_report(
                 detail[_DETAIL_KEY[cat]] += s
     thread_time = sum(tt.lifetime_s for tt in working)
     split = {k: (v / thread_time if thread_time > 0 else 0.0) for k, v in seconds.items()}
+    contended_s = contended_lock_seconds(counted, working)
+    lock_detail = {
+        "contended_s": contended_s,
+        "own_s": max(0.0, seconds["lock_wait"] - contended_s),
+        "contended_share": contended_s / thread_time if thread_time > 0 else 0.0,
+    }
 
     on_cpu_by_proc = {
         id(p): sum(max(0, th.on_ns - th.base_on_ns) for th in p.all_threads()) / 1e9
@@ -398,4 +428,5 @@ def build_report(
         interval_s=interval_s,
         top_wchans=wchans.most_common(TOP_SYSCALLS),
         errors=list(errors),
+        lock_detail=lock_detail,
     )

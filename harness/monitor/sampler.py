@@ -199,8 +199,22 @@ class Sampler:
                 category = self._classify_blocked(proc, th, raw, now)
                 if category is not None:
                     waits.append((th, category))
+                    if category == LOCK:
+                        self._note_lock_word(th, raw)
         if not running_any and len(waits) > 1:
             self._hand_off(waits)
+
+    @staticmethod
+    def _note_lock_word(th: ThreadRecord, raw: bytes) -> None:
+        """Count the futex word it waits on (the syscall's first argument).
+
+        CPython's threads all wait for the GIL on the same few words (its mutex and condition
+        variable); a thread waiting for a result (a future, a queue, join) waits on a lock of
+        its own. A word that two threads of a process wait on is contention; see report.py.
+        """
+        parts = raw.split(b" ", 2)
+        if len(parts) > 1:
+            th.lock_words[parts[1]] += 1
 
     @staticmethod
     def _hand_off(waits: list[tuple[ThreadRecord, str]]) -> None:

@@ -110,3 +110,27 @@ def test_half_compute_half_sleep_is_mixed() -> None:
     verdict = decide(monitor, cpu_count=2)
     assert verdict.bound == "mixed"
     assert 0.4 <= verdict.shares["cpu"] <= 0.6
+
+
+def test_own_lock_waits_of_a_pool_parent_do_not_make_it_gil_bound() -> None:
+    # ingest_files processes x2, measured: lock 0.26, of it 0.03 on words two threads shared.
+    threads = [{"pid": 1, "tid": t, "parked": False} for t in (1, 2, 3)]
+    monitor = report(
+        {"on_cpu": 0.45, "cpu_wait": 0.05, "lock_wait": 0.26, "other": 0.24},
+        threads=threads,
+        cores=1.1,
+    )
+    monitor["lock_detail"] = {"contended_share": 0.03}
+
+    verdict = decide(monitor, cpu_count=2)
+
+    assert verdict.bound == "cpu"
+    assert verdict.shares["lock"] == 0.03
+
+
+def test_contended_lock_waits_of_busy_threads_are_gil() -> None:
+    threads = [{"pid": 1, "tid": t, "parked": False} for t in (1, 2, 3, 4)]
+    monitor = report({"on_cpu": 0.25, "lock_wait": 0.75}, threads=threads, cores=0.95)
+    monitor["lock_detail"] = {"contended_share": 0.74}
+
+    assert decide(monitor, cpu_count=2).bound == "gil"

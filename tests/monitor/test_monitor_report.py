@@ -242,3 +242,20 @@ def test_handed_off_samples_move_off_lock_in_the_split():
     assert times.off_s[c.LOCK] == pytest.approx(0.8 * 2 / 10)
     assert times.off_s[c.NETWORK] == pytest.approx(0.8 * 8 / 10)
     assert th.counts[c.LOCK] == 8  # the raw record is kept (it decides parking)
+
+
+def test_lock_waits_on_words_two_threads_share_are_contention():
+    from harness.monitor.report import contended_lock_seconds
+
+    gil_a = thread(1, 1, life=1.0, on=0.2, lock=10)
+    gil_a.lock_words = Counter({b"0x7f00": 10})
+    gil_b = thread(1, 2, life=1.0, on=0.2, lock=10)
+    gil_b.lock_words = Counter({b"0x7f00": 6, b"0x5500": 4})  # 4 on a lock of its own
+    other_process = thread(2, 3, life=1.0, on=0.2, lock=10)
+    other_process.lock_words = Counter({b"0x7f00": 10})  # same address, another process
+    procs = [process(1, gil_a, gil_b), process(2, other_process)]
+    working = [thread_times(th) for th in (gil_a, gil_b, other_process)]
+
+    contended = contended_lock_seconds(procs, working)
+
+    assert contended == pytest.approx(0.8 + 0.8 * 0.6)

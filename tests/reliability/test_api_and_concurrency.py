@@ -61,10 +61,13 @@ def test_faulty_api_pipeline_loses_and_duplicates_nothing(tmp_path, ledger):
     ).record()
     assert lost == 0 and dups == 0
     assert sum(retries.values()) > 0, "no fault was injected: the test proves nothing"
-    for path in [*run_dir.rglob("*"), *out_dir.rglob("*")]:
+    report = harness("report", "--out", str(profiles))
+    assert report.returncode == 0, report.stderr
+    for path in [*profiles.rglob("*"), *out_dir.rglob("*")]:  # run, its output, the report
         if path.is_file():
             assert TOKEN not in path.read_text(errors="replace"), f"token leaked into {path}"
-    assert TOKEN not in proc.stdout + proc.stderr
+    assert (profiles / "index.html").is_file()
+    assert TOKEN not in proc.stdout + proc.stderr + report.stdout + report.stderr
 
 
 def test_two_runs_at_once_into_one_root(tmp_path, ledger):
