@@ -68,18 +68,9 @@ def _api_server(stack: ExitStack, target: Target) -> tuple[list[str], dict[str, 
     """Start the loopback API server outside the monitored tree; args and env for the client."""
     from workloads.api_server import TOKEN_ENV, ApiServerProcess
 
-    p = target.params
+    # A caller may choose the token; else the server makes a fresh one.
     server = stack.enter_context(
-        ApiServerProcess(
-            token=os.environ.get(TOKEN_ENV),  # a caller may choose it; else a fresh one
-            items=p["items"],
-            seed=p["seed"],
-            page_size=p["page_size"],
-            latency_ms=p["latency_ms"],
-            rate_limit=p["rate_limit"],
-            fault_rate=p["fault_rate"],
-            corrupt_rate=p["corrupt_rate"],
-        )
+        ApiServerProcess.for_scenario(target.params, token=os.environ.get(TOKEN_ENV))
     )
     return ["--api-url", server.url], {TOKEN_ENV: server.token}
 

@@ -27,6 +27,7 @@ import tempfile
 import time
 import urllib.request
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -357,6 +358,20 @@ class ApiServerProcess:
         self._stdout = b""
         self._stderr_file: Any = None
         self._stderr_text = ""
+
+    @classmethod
+    def for_scenario(cls, params: Mapping[str, Any], token: str | None = None) -> ApiServerProcess:
+        """The server a scenario's parameters describe (one mapping for both callers)."""
+        return cls(
+            items=params["items"],
+            seed=params["seed"],
+            page_size=params["page_size"],
+            latency_ms=params["latency_ms"],
+            rate_limit=params["rate_limit"],
+            fault_rate=params["fault_rate"],
+            corrupt_rate=params["corrupt_rate"],
+            token=token,
+        )
 
     def __enter__(self) -> ApiServerProcess:
         self.start()

@@ -24,17 +24,7 @@ def connect(stack: ExitStack, p: dict[str, Any], mode: str, start: int = 0) -> A
             )
         url = p["api_url"]
     else:
-        server = stack.enter_context(
-            ApiServerProcess(
-                items=p["items"],
-                seed=p["seed"],
-                page_size=p["page_size"],
-                latency_ms=p["latency_ms"],
-                rate_limit=p["rate_limit"],
-                fault_rate=p["fault_rate"],
-                corrupt_rate=p["corrupt_rate"],
-            )
-        )
+        server = stack.enter_context(ApiServerProcess.for_scenario(p))
         url, token = server.url, server.token
     return ApiIngest(
         url,

@@ -8,11 +8,23 @@ The runner never needs to know which tool it is driving.
 
 from __future__ import annotations
 
+import importlib.util
 import subprocess
+import sys
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+
+def missing_module(module: str) -> str | None:
+    """One line with the fix when `module` cannot be imported by the harness's interpreter.
+
+    The tools run as `python -m <module>` with that same interpreter, so this is their check.
+    """
+    if importlib.util.find_spec(module) is None:
+        return f"{module} is not installed for {sys.executable}: pip install {module}"
+    return None
 
 
 @dataclass

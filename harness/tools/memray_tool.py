@@ -16,14 +16,13 @@ main process (multiprocessing children always end that way: they leave through `
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
-from harness.tools.base import LaunchContext, Tool, ToolResult
+from harness.tools.base import LaunchContext, Tool, ToolResult, missing_module
 
 CAPTURE = "memray.bin"
 FLAMEGRAPH = "memray-flamegraph.html"
@@ -60,9 +59,7 @@ class Memray(Tool):
     description = "heap allocations: peak heap, top allocation sites, flame graph"
 
     def problem(self) -> str | None:
-        if importlib.util.find_spec("memray") is None:
-            return f"memray is not installed for {sys.executable}: pip install memray"
-        return None
+        return missing_module("memray")
 
     def command(self, target_argv: list[str], ctx: LaunchContext) -> list[str]:
         python, script, *args = target_argv

@@ -23,7 +23,6 @@ blocked: `1 - user / wall` per sample), so a waiting program shows a large syste
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -31,7 +30,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from harness.tools.base import LaunchContext, Tool, ToolResult
+from harness.tools.base import LaunchContext, Tool, ToolResult, missing_module
 
 PROFILE_JSON = "scalene.json"
 PROFILE_HTML = "scalene.html"
@@ -63,9 +62,7 @@ class Scalene(Tool):
     root_is_launcher = True  # `scalene run` runs the program in a child process (checked on 2.4)
 
     def problem(self) -> str | None:
-        if importlib.util.find_spec("scalene") is None:
-            return f"scalene is not installed for {sys.executable}: pip install scalene"
-        return None
+        return missing_module("scalene")
 
     def command(self, target_argv: list[str], ctx: LaunchContext) -> list[str]:
         python, script, *args = target_argv

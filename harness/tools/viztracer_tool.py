@@ -15,9 +15,7 @@ cover. Forked and `python` subprocess children are traced by default and merged 
 
 from __future__ import annotations
 
-import importlib.util
 import re
-import sys
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -25,7 +23,7 @@ from typing import Any
 import orjson
 
 from harness.errors import HarnessError
-from harness.tools.base import LaunchContext, Tool, ToolResult
+from harness.tools.base import LaunchContext, Tool, ToolResult, missing_module
 
 TRACE = "trace.json"
 DEFAULT_ENTRIES = 300_000
@@ -51,9 +49,7 @@ class VizTracer(Tool):
     description = "function-level timeline for Perfetto (trace.json), asyncio tasks as lanes"
 
     def problem(self) -> str | None:
-        if importlib.util.find_spec("viztracer") is None:
-            return f"viztracer is not installed for {sys.executable}: pip install viztracer"
-        return None
+        return missing_module("viztracer")
 
     def command(self, target_argv: list[str], ctx: LaunchContext) -> list[str]:
         python, script, *args = target_argv
