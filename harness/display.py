@@ -79,7 +79,8 @@ def summary_rows(s: RunSummary) -> list[tuple[str, str]]:
             (
                 "tool overhead",
                 f"elapsed x{fmt(o.get('elapsed_ratio'))}, items/s "
-                f"x{fmt(o.get('items_per_s_ratio'))} vs bare run {o.get('baseline_run')}",
+                f"x{fmt(o.get('items_per_s_ratio'))} vs bare run {o.get('baseline_run')} "
+                "(one pair, so machine noise included: make bench takes medians)",
             )
         )
     v = s.verdict or {}

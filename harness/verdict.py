@@ -19,6 +19,7 @@ DOMINANT_RATIO = 1.5  # ...and this many times the next one, else the run is mix
 GIL_LOCK_SHARE = 0.2
 NAMED_MIN = 0.3  # below this share of nameable time, no bound is claimed
 MEMORY_PRESSURE = 0.85  # peak RSS as a fraction of the machine's RAM
+KERNEL_HEAVY = 0.5  # system time as a fraction of CPU time above which the kernel is the work
 
 ADVICE = {
     "cpu": "CPU-bound: profile the hot frames; a faster parser/encoder (orjson) or processes "
@@ -37,6 +38,12 @@ ADVICE = {
     "all items, or use smaller records.",
     "mixed": "No single bottleneck: work on the two largest shares named above.",
 }
+#: For a cpu bound whose CPU time is mostly system time.
+KERNEL_ADVICE = (
+    "CPU-bound in the kernel: the time goes to system calls (creating, opening and writing "
+    "files, socket I/O), not Python; fewer, larger calls (a collection or batched layout, bigger "
+    "reads and writes) cut it, a faster Python encoder will not."
+)
 
 
 @dataclass
@@ -210,6 +217,13 @@ def decide(
         evidence.append(
             f"No share dominates: {top} {_pct(shares[top])}, {second} {_pct(shares[second])}."
         )
+    advice = ADVICE.get(bound, "")
+    if bound == "cpu" and (kernel := _kernel_share(monitor)) is not None and kernel >= KERNEL_HEAVY:
+        evidence.append(
+            f"{_pct(kernel)} of the CPU time was system time (in the kernel, for system calls), "
+            f"{_pct(1 - kernel)} user time."
+        )
+        advice = KERNEL_ADVICE
     if bound == "cpu" and cpu_count > 1 and demand < 1.2 and workers <= 1:
         evidence.append(f"One thread does the work: at most 1 of {cpu_count} cores can be used.")
     if shares["other"] >= 0.2:
@@ -222,9 +236,18 @@ def decide(
         bound,
         confidence,
         evidence,
-        ADVICE.get(bound, ""),
+        advice,
         {k: round(v, 4) for k, v in shares.items()},
     )
+
+
+def _kernel_share(monitor: dict[str, Any]) -> float | None:
+    """System time as a fraction of the process tree's CPU time (rusage-exact), if known."""
+    cpu = monitor.get("cpu") or {}
+    user, system = cpu.get("user_s"), cpu.get("sys_s")
+    if user is None or system is None or user + system <= 0:
+        return None
+    return system / (user + system)
 
 
 def _tool_evidence(split: dict[str, float], metrics: dict[str, Any]) -> list[str]:

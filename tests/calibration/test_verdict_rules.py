@@ -134,3 +134,22 @@ def test_contended_lock_waits_of_busy_threads_are_gil() -> None:
     monitor["lock_detail"] = {"contended_share": 0.74}
 
     assert decide(monitor, cpu_count=2).bound == "gil"
+
+
+def test_cpu_spent_in_system_calls_gets_kernel_advice() -> None:
+    # output, individual layout, fsync none, 5,000 files: 0.22 s user, 0.76 s sys.
+    monitor = report({"on_cpu": 0.966, "cpu_wait": 0.014, "disk_wait": 0.02}, cores=0.94)
+    monitor["cpu"].update(user_s=0.22, sys_s=0.76)
+    verdict = decide(monitor, cpu_count=2)
+    assert verdict.bound == "cpu"
+    assert any("78% of the CPU time was system time" in line for line in verdict.evidence)
+    assert "system calls" in verdict.advice and "orjson" not in verdict.advice
+
+
+def test_cpu_spent_in_python_keeps_the_cpu_advice() -> None:
+    monitor = report({"on_cpu": 0.99, "cpu_wait": 0.01}, cores=1.0)
+    monitor["cpu"].update(user_s=2.9, sys_s=0.05)
+    verdict = decide(monitor, cpu_count=2)
+    assert verdict.bound == "cpu"
+    assert not any("system time" in line for line in verdict.evidence)
+    assert "orjson" in verdict.advice
