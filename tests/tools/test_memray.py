@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -17,6 +16,7 @@ import pytest
 from harness.tools import memray_tool
 from harness.tools.base import LaunchContext
 from harness.tools.memray_tool import CAPTURE, FLAMEGRAPH, STATS, Memray
+from tests.tools.interrupt import interrupt_when_ready
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "memray"
 PY = "/venv/bin/python"
@@ -255,19 +255,7 @@ def test_sigint_closes_the_capture(tmp_path):
         "while True:\n    sum(range(10_000))\n"
     )
     run_dir = run_dir_in(tmp_path)
-    proc = subprocess.Popen(
-        Memray().command([sys.executable, str(script)], ctx(run_dir)),
-        stdout=subprocess.PIPE,
-        start_new_session=True,
-    )
-    try:
-        assert proc.stdout is not None and proc.stdout.readline().strip() == b"ready"
-        os.killpg(proc.pid, signal.SIGINT)
-        proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+    interrupt_when_ready(Memray().command([sys.executable, str(script)], ctx(run_dir)))
 
     result = Memray().collect(run_dir)
 

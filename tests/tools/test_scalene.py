@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +14,7 @@ import pytest
 from harness.tools import scalene_tool
 from harness.tools.base import LaunchContext
 from harness.tools.scalene_tool import PROFILE_HTML, PROFILE_JSON, VIEW_OUTPUT, Scalene
+from tests.tools.interrupt import interrupt_when_ready
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "scalene"
 PY = "/venv/bin/python"
@@ -198,23 +196,6 @@ def test_real_run_writes_json_and_a_self_contained_page(tmp_path):
     assert m["python_fraction"] + m["native_fraction"] + m["system_fraction"] == pytest.approx(1)
     assert 15 < m["peak_heap_mb"] < 60
     assert any("work.py:8" in t["where"] for t in result.top)
-
-
-def interrupt_when_ready(cmd: list[str], after_s: float) -> int:
-    """Run `cmd` in its own process group and send the group SIGINT, as the runner does."""
-    proc = subprocess.Popen(
-        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
-    )
-    try:
-        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
-        time.sleep(after_s)
-        os.killpg(proc.pid, signal.SIGINT)
-        proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-    return proc.returncode
 
 
 @pytest.mark.slow

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -16,6 +13,7 @@ import pytest
 from harness.errors import HarnessError
 from harness.tools.base import LaunchContext
 from harness.tools.viztracer_tool import TRACE, VizTracer, top_functions
+from tests.tools.interrupt import interrupt_when_ready
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "viztracer"
 PY = "/venv/bin/python"
@@ -204,21 +202,7 @@ def test_sigint_still_writes_the_trace(tmp_path):
     )
     run_dir = tmp_path / "run"
     run_dir.mkdir()
-    proc = subprocess.Popen(
-        VizTracer().command([sys.executable, str(script)], ctx(run_dir)),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
-    try:
-        assert proc.stdout is not None and proc.stdout.readline().strip() == b"ready"
-        time.sleep(0.3)
-        os.killpg(proc.pid, signal.SIGINT)
-        proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+    interrupt_when_ready(VizTracer().command([sys.executable, str(script)], ctx(run_dir)), 0.3)
 
     result = VizTracer().collect(run_dir)
 
