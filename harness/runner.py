@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from harness import assemble, overhead, process, rundir, scratch
-from harness.errors import ToolUnavailable
+from harness.errors import HarnessError, ToolUnavailable
 from harness.monitor import Monitor
 from harness.summary import RunSummary, load, save
 from harness.targets import Target
@@ -81,6 +81,8 @@ def execute(request: RunRequest, progress: Progress | None = None) -> RunOutcome
     problem = tool.problem()
     if problem:
         raise ToolUnavailable(f"{tool.name}: {problem}")
+    if fs_problem := scratch.output_problem(target):
+        raise HarnessError(fs_problem)
     run_dir = rundir.create(request.out_root, target.name, tool.name)
     summary = RunSummary(
         run_id=run_dir.name,
@@ -96,8 +98,8 @@ def execute(request: RunRequest, progress: Progress | None = None) -> RunOutcome
         env = dict(os.environ)
         if target.kind == "scenario":
             extra_args += ["--result", str(run_dir / assemble.RESULT_NAME)]
-            if not target.params.get("out_dir"):
-                extra_args += ["--out-dir", str(scratch.output_dir(run_dir.name))]
+            out_args, summary.filesystem = scratch.output_args(stack, target, run_dir.name)
+            extra_args += out_args
             if target.uses_api and not target.params.get("api_url"):
                 api_args, api_env = _api_server(stack, target)
                 extra_args += api_args

@@ -1,7 +1,8 @@
 """The run summary: one JSON file per run, the contract `show`, `compare` and `report` read.
 
 Format history (bump SCHEMA and keep loading older versions):
-  1: first version.
+  1: first version; `filesystem` (the output's mount: kind, type, options, source, backing
+     file) added later, absent (None) in older summaries.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ class RunSummary:
     tool_view: dict[str, Any] = field(default_factory=dict)
     monitor: dict[str, Any] = field(default_factory=dict)
     tool_overhead: dict[str, Any] | None = None
+    filesystem: dict[str, Any] | None = None  # where output went: type, options, device
     problems: list[str] = field(default_factory=list)
     error: dict[str, Any] | None = None
 

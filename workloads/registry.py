@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from workloads.filesystems import KINDS
+
 PARAM_TYPES = {"int": int, "float": float, "str": str, "bool": bool}
 
 
@@ -119,6 +121,14 @@ _ENCODER = Param("encoder", "str", "json", "output serialiser", choices=("json",
 _BATCH = Param("batch_size", "int", 100, "items per file for the batched layout", minimum=1)
 _FORMAT = Param("format", "str", "jsonl", "collection file format", choices=("json", "jsonl"))
 _NESTED = Param("nested", "bool", False, "individual layout: one mkdir'd directory per item")
+_FS = Param(
+    "fs",
+    "str",
+    "disk",
+    "filesystem to write to: the default disk, a fresh tmpfs, or a fresh ext4/xfs/btrfs on a "
+    "loop device (root)",
+    choices=KINDS,
+)
 
 SCENARIOS: dict[str, Scenario] = {
     s.name: s
@@ -176,6 +186,7 @@ SCENARIOS: dict[str, Scenario] = {
                 _FSYNC,
                 _BATCH,
                 _NESTED,
+                _FS,
                 _ENCODER,
                 *_CHECKPOINT,
             ),
@@ -207,6 +218,7 @@ SCENARIOS: dict[str, Scenario] = {
                 _FSYNC,
                 _BATCH,
                 _NESTED,
+                _FS,
                 _ENCODER,
                 *_CHECKPOINT,
                 Param(
