@@ -3,10 +3,11 @@ distrust (unsteady points) and what failed, then every point in one table."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from harness.study import hazards
+from harness.study import hazards, sections
 from harness.study.questions import answer_all
 from harness.study.results import FINDINGS_NAME, PointResult, Study
 
@@ -113,8 +114,10 @@ def render(study: Study) -> str:
     body: list[str] = []
     for key in ("Q1", "Q2", "Q3", "Q4"):
         body += _answer_block(key, answers[key])
+    study = replace(study, answers=answers)
+    body += sections.q4_table(study) + sections.storage(study) + sections.filesystems(study)
     tail = _method(study) + _warnings(study.points) + _failures(study.points)
-    return "\n".join(head + body + tail + _table(study.points))
+    return "\n".join(head + body + tail + _table(study.points) + sections.recommendation(study))
 
 
 def write(study: Study, study_dir: Path) -> Path:

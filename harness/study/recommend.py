@@ -1,9 +1,11 @@
 """The configuration the study recommends, its predicted throughput, and the check of both.
 
 Chosen from the measured points before the pipeline runs: the fastest file ingestion (the
-simplest one when others are within noise of it), the fastest output on the reference
-filesystem among those a crash can cost at most one batch of (fsync per item or per batch),
-checkpoints every ten batches, and for the API the fewest requests in flight within noise of
+simplest one when others are within noise of it); the fastest output on the reference
+filesystem among those whose crash cost the checkpoint bounds (fsync per item, per batch, or
+once at the end, which with checkpoints means at every checkpoint: `commit` syncs the output
+before the checkpoint records its position; `none` never syncs, so it is not a candidate);
+checkpoints every ten batches; and for the API the fewest requests in flight within noise of
 the best. The prediction adds the measured per-item cost of each stage, because the pipeline
 engine runs them one after another on each chunk (no stage overlaps another):
 
@@ -28,6 +30,7 @@ from harness.study.stats import compare
 KEY = RECOMMENDED_KEY
 CHECKPOINT_BATCHES = 10
 TOLERANCE = 0.20
+DURABLE = ("each", "batch", "end")  # with checkpoints, a crash costs at most K items of work
 SERIAL_MODEL = "1 / items/s = 1/X_ingest + t_transform + 1/X_output + 2 x L / K"
 
 
@@ -73,7 +76,7 @@ def choose(study: Study, fs: str) -> Choice | None:
     outputs = [
         p
         for p in study.group("layout")
-        if p.params.get("fs", "disk") == fs and p.params.get("fsync") in ("each", "batch")
+        if p.params.get("fs", "disk") == fs and p.params.get("fsync") in DURABLE
     ]
     if not ingest or not outputs:
         return None
@@ -101,8 +104,8 @@ def choose(study: Study, fs: str) -> Choice | None:
     why = [
         f"ingest: {chosen_in.label} is the fastest ingestion or within noise of it "
         f"({_median(chosen_in):,.0f} items/s)",
-        f"output: {chosen_out.label} is the fastest output on {fs} that a crash can cost at "
-        f"most one batch of ({_median(chosen_out):,.0f} items/s)",
+        f"output: {chosen_out.label} is the fastest output on {fs} that syncs what it wrote "
+        f"at least at every checkpoint ({_median(chosen_out):,.0f} items/s)",
     ]
     return Choice(
         params,
