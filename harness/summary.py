@@ -1,8 +1,14 @@
 """The run summary: one JSON file per run, the contract `show`, `compare` and `report` read.
 
 Format history (bump SCHEMA and keep loading older versions):
-  1: first version; `filesystem` (the output's mount: kind, type, options, source, backing
-     file) added later, absent (None) in older summaries.
+  1: first version.
+  2: `causes` (seconds and shares of working-thread time by cause: python, native,
+     kernel:<family>, device, network, gil, lock, sleep, child, queued, other, unattributed;
+     `families`, the verdict's shares by bound, of which `filesystem` is new) and `callsites`
+     (the profiler's call sites with their wall time split by cause). A schema-1 summary has
+     neither; readers fall back to `split` and `verdict.shares`. `filesystem` (where a
+     scenario's output went: kind, type, options, source, backing file) is additive: None
+     in summaries written before it.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-SCHEMA = 1
+SCHEMA = 2
 SUMMARY_NAME = "summary.json"
 MANIFEST_NAME = "manifest.json"
 SPLIT_KEYS = ("on_cpu", "cpu_wait", "disk_wait", "network_wait", "lock_wait", "sleep", "other")
@@ -46,6 +52,8 @@ class RunSummary:
     artifacts: dict[str, str] = field(default_factory=dict)
     tool_view: dict[str, Any] = field(default_factory=dict)
     monitor: dict[str, Any] = field(default_factory=dict)
+    causes: dict[str, Any] = field(default_factory=dict)
+    callsites: list[dict[str, Any]] = field(default_factory=list)
     tool_overhead: dict[str, Any] | None = None
     filesystem: dict[str, Any] | None = None  # where output went: type, options, device
     problems: list[str] = field(default_factory=list)
