@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 
 from harness import scaling
+from harness.study.causes import mean_causes
 from harness.study.questions import answer_all, q1, q2, q3, q4
 from harness.study.results import Study
+from harness.summary import RunSummary
 
 from .builders import ingest_study, point
 
@@ -146,17 +148,30 @@ def test_q4_quotes_causes_when_the_runs_carry_them():
         point("output/ext4/individual/fsync-none", 20_000),
         point("output/ext4/individual/fsync-each", 1_000),
     ]
-    points[1].causes = {
-        "runs": 3,
-        "families": {"disk": 0.94, "cpu": 0.05},
-        "shares": {"device": 0.8, "kernel:durability": 0.14, "python": 0.05},
-    }
+    summaries = [
+        RunSummary("r", "output", "scenario", "none", causes=c)
+        for c in (
+            {
+                "families": {"disk": 0.90, "cpu": 0.08},
+                "shares": {"device": 0.8, "kernel:durability": 0.1, "python": 0.07},
+                "device_by_family": {"durability": 1.2},
+            },
+            {
+                "families": {"disk": 0.98, "cpu": 0.02},
+                "shares": {"device": 0.9, "kernel:durability": 0.1, "python": 0.01},
+                "device_by_family": {"durability": 1.3},
+            },
+            {},  # an older run without causes is left out of the mean
+        )
+    ]
+    points[1].causes = mean_causes(summaries)
 
     text = q4(Study(points=points))["text"]
 
+    assert points[1].causes["runs"] == 2
     assert (
-        "the slowest is disk 94% (waiting on the device 80%, fsync in the kernel 14%) by cause"
-        in text
+        "the slowest is disk 94% by cause, of it waiting on the device (fsync) 89%, "
+        "fsync in the kernel 11%" in text
     )
 
 
