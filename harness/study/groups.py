@@ -65,6 +65,9 @@ class Outputs:
         scenario, fs, group = key
         self._key = key
         entry = self.filesystems.setdefault(fs, {"groups": 0})
+        if entry.get("problem"):  # said once; later groups of it fail the same way
+            self._failed[key] = entry["problem"]
+            return
         try:
             if fs == "disk":
                 self._dir = self.scratch / f"{scenario}-{group}-{next(self._count)}"

@@ -142,7 +142,7 @@ def check(points: list[PointResult], filesystems: dict[str, Any]) -> list[dict[s
                 "fs": fs,
                 "layout": layout,
                 "fsync": p.params.get("fsync"),
-                "c_us": round(1e6 * c, 2),
+                "c_us": round(1e6 * c, 4),
                 "flushes_per_item": round(how[1], 4),
                 "pattern": how[0],
                 "latency_ms": round(1e3 * latency, 4),
