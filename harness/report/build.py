@@ -71,7 +71,9 @@ def _storage_plots(study: Study | None, out_dir: Path) -> list[tuple[str, str, A
             "Storage model: predicted vs measured",
             storage_plots.model_plot(model.get("rows") or [], 0.25, out_dir),
             f"Synced output points against the model {model.get('model', '')}: c from the "
-            "unsynced point, f counted from the writers, L the probe's mean fsync latency.",
+            "unsynced point, f counted from the writers, L the probe's mean fsync latency. "
+            "Colour: filesystem; marker: layout (circle individual, square nested, triangle "
+            "collection, diamond batched).",
         ),
     ]
 

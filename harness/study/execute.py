@@ -254,12 +254,12 @@ def _run_study(quick: bool, repeat: int | None, out_root: Path, console: Console
     try:
         probe = {"start": _probe(scratch, "probe-start", console)}
         _run_all(steps, study_dir, outputs, state, quick)
-        outputs.close()
+        outputs.close(probe=not state.interrupted)
         probe["end"] = _probe(scratch, "probe-end", console)
         output_dirs = sum(1 for p in scratch.iterdir() if not p.name.startswith("probe"))
         console.print(f"removing the {output_dirs} output directories of the disk's runs")
     finally:
-        outputs.close()
+        outputs.close(probe=False)
         shutil.rmtree(scratch, ignore_errors=True)
     study = _collect(matrix, state, study_dir)
     study.meta = {

@@ -6,8 +6,9 @@ process, so mkfs is never measured) and unmade when the next group starts: every
 point finds the filesystem with exactly the same history. On the default disk, which the study
 cannot remake, each group writes into new directories of one scratch tree from which nothing is
 deleted until the last run (deleting thousands of files makes the next file creations several
-times dearer for about a minute). Each output group begins with the fsync probe
-(harness.study.storage), the same in every round, and its latencies are kept per filesystem.
+times dearer for about a minute). Each output group begins and ends with the fsync probe
+(harness.study.storage), the same in every round, so its latencies, pooled per filesystem,
+bracket the runs they are used to model.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from rich.console import Console
 from harness.study import storage
 from workloads import filesystems, mountinfo
 
-PROBE_COUNT = {True: 100, False: 300}
+PROBE_COUNT = {True: 50, False: 150}  # per pattern, at each end of a group
 
 
 class GroupUnavailable(Exception):
@@ -47,8 +48,8 @@ class Outputs:
     def __enter__(self) -> Outputs:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        self.close(probe=exc_type is None)
 
     def directory(self, scenario: str, fs: str, group: str) -> Path:
         """A new, not yet existing output directory for one run of `scenario` on `fs`."""
@@ -83,12 +84,15 @@ class Outputs:
             return
         entry["groups"] += 1
         entry["info"] = {k: v for k, v in info.items() if k not in ("path",)}
-        if scenario == "output" and group.startswith("round"):
-            self._probe(fs)
+        if self._probed():
+            self._probe(fs, "start")
 
-    def _probe(self, fs: str) -> None:
+    def _probed(self) -> bool:
+        return self._key is not None and self._key[0] == "output" and "round" in self._key[2]
+
+    def _probe(self, fs: str, when: str) -> None:
         assert self._dir is not None
-        found = storage.probe(self._dir / "fsync-probe", PROBE_COUNT[self.quick])
+        found = storage.probe(self._dir / f"fsync-probe-{when}", PROBE_COUNT[self.quick])
         pooled = self._samples.setdefault(fs, {p: [] for p in storage.PATTERNS})
         for pattern, samples in found.items():
             pooled[pattern].extend(samples)
@@ -96,8 +100,13 @@ class Outputs:
             p: storage.latency_stats(samples) for p, samples in pooled.items()
         }
 
-    def close(self) -> None:
-        """Unmake the current group's filesystem (the disk's directories stay until the end)."""
-        self._stack.close()
-        self._stack = ExitStack()
-        self._key, self._dir = None, None
+    def close(self, probe: bool = True) -> None:
+        """Unmake the current group's filesystem (the disk's directories stay until the end),
+        after its closing probe unless `probe` is False (the study was interrupted)."""
+        try:
+            if probe and self._probed() and self._dir is not None and self._key not in self._failed:
+                self._probe(self._key[1], "end")
+        finally:
+            self._stack.close()
+            self._stack = ExitStack()
+            self._key, self._dir = None, None

@@ -67,8 +67,9 @@ def filesystems(study: Study) -> list[str]:
         "filesystem made by the study before the group's first run and removed after its last "
         "(tmpfs, and ext4/xfs/btrfs on a loop device backed by a sparse file on the disk), or on "
         "the default disk into new directories nothing was deleted from until the end. Each "
-        "group began with the same fsync probe: a new 1 KB file synced (`create`) and 1 KB "
-        "appended to one file and synced (`append`), latencies pooled over the rounds.",
+        "group began and ended with the same fsync probe: a new 1 KB file synced (`create`) "
+        "and 1 KB appended to one file and synced (`append`), latencies pooled over the "
+        "rounds. `groups` counts every scenario's groups on that filesystem.",
         "",
         "| filesystem | type, options | device | groups | fsync create p50 / p99 / mean "
         "| fsync append p50 / p99 / mean |",

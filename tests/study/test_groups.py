@@ -18,7 +18,7 @@ def _outputs(tmp_path) -> Outputs:
     return Outputs(tmp_path / "scratch", True, Console(file=io.StringIO()))
 
 
-def test_a_fresh_filesystem_per_group_probed_once_and_unmade_after(tmp_path, fs_root):
+def test_a_fresh_filesystem_per_group_probed_at_both_ends_and_unmade_after(tmp_path, fs_root):
     need("ext4")
     with _outputs(tmp_path) as outputs:
         first = outputs.directory("output", "ext4", "round-0")
@@ -32,7 +32,8 @@ def test_a_fresh_filesystem_per_group_probed_once_and_unmade_after(tmp_path, fs_
         assert not mountinfo.is_mountpoint(type(first)(mount0))  # the old one is gone
         entry = outputs.filesystems["ext4"]
         assert entry["groups"] == 2 and entry["info"]["type"] == "ext4"
-        assert entry["fsync"]["create"]["n"] == 2 * 100  # pooled over both groups' probes
+        # pooled: round 0's opening and closing probes, round 1's opening one (50 each)
+        assert entry["fsync"]["create"]["n"] == 150
 
         outputs.directory("pipeline", "ext4", "round-0")  # other scenarios are not probed
         assert outputs.filesystems["ext4"]["fsync"]["create"]["n"] == 200
@@ -45,7 +46,7 @@ def test_the_disk_groups_keep_their_directories_until_the_study_ends(tmp_path):
         a.mkdir()
         b = outputs.directory("output", "disk", "round-1")
     assert a.is_dir() and a.parent != b.parent
-    assert outputs.filesystems["disk"]["fsync"]["append"]["n"] == 200
+    assert outputs.filesystems["disk"]["fsync"]["append"]["n"] == 4 * 50
 
 
 def test_a_filesystem_that_cannot_be_made_fails_its_runs_with_the_reason(tmp_path, monkeypatch):
