@@ -239,3 +239,26 @@ def method(causes: dict[str, Any]) -> list[str]:
         notes.append("kernel stacks are readable by root only")
     note = f" ({'; '.join(notes)})" if notes else ""
     return [f"System time is exact; its call families were apportioned {how}{note}."]
+
+
+def callsite_line(bound: str, sites: list[dict[str, Any]]) -> str | None:
+    """The call site that spends most of the bound's family, with its split: "disk: 96% of
+    the time is in output.py:88 write_item (54% waiting for the device, 42% the kernel's
+    flush on a CPU)"."""
+    scored = [(s["share"] * s["families"].get(bound, 0.0), s) for s in sites if s.get("families")]
+    if not scored:
+        return None
+    weight, site = max(scored, key=lambda pair: pair[0])
+    if weight < 0.05:
+        return None
+    own = (site["wall_s"] - site.get("queued_s", 0.0)) or 1.0
+    parts = ", ".join(
+        f"{pct(s / own)} {CAUSE_NAMES.get(c, c)}"
+        for c, s in site["causes"].items()
+        if c != "queued" and s / own >= 0.02
+    )
+    return (
+        f"{bound}: the call site {site['where']} takes {pct(site['share'])} of the sampled "
+        f"time; of its own (not queued for a CPU), {pct(site['families'].get(bound, 0.0))} is "
+        f"{bound} ({parts})."
+    )
