@@ -165,3 +165,26 @@ def test_an_out_dir_on_another_filesystem_is_refused_in_one_line(tmp_path):
     )
     assert done.returncode == 2 and time.monotonic() - started < 30
     assert done.stderr.count("\n") == 1 and "not xfs" in done.stderr
+
+
+def test_a_scenario_stopped_mid_run_removes_its_filesystem_and_reports_partially(fs_root):
+    need("ext4")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "workloads.output", "--fs", "ext4", "--items", "20000",
+         "--fsync", "each"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while not any(s.startswith("mount") for s in leftovers(fs_root)):
+        assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
+        time.sleep(0.05)
+    time.sleep(0.5)  # into the timed writes
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    result = json.loads(out.splitlines()[-1])
+    assert result["status"] == "interrupted" and result["items_out"] < 20000
+    assert result["filesystem"]["type"] == "ext4"
+    assert leftovers(fs_root) == []
