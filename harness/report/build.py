@@ -28,8 +28,10 @@ class Built:
 def _findings(study_dir: Path, study: Study, root: Path) -> dict[str, Any]:
     base = study_dir.relative_to(root)
     answers = []
-    for key in ("Q1", "Q2", "Q3", "Q4"):
+    for key in ("Q1", "Q2", "Q3", "Q4", "storage", "recommendation"):
         a = study.answers.get(key) or {}
+        if not a.get("text"):
+            continue
         cited = [(c["label"], href(study_dir / c["path"], root)) for c in a.get("citations", [])]
         answers.append(
             {

@@ -140,6 +140,7 @@ def storage_answer(study: Study) -> dict[str, Any]:
     ordered = sorted(fsinfo.items(), key=lambda kv: _fs_rank(kv[0]))
     latencies = {fs: entry["fsync"] for fs, entry in ordered if entry.get("fsync")}
     worst = max((abs(r["error"]) for r in rows), default=None)
+    classes = storage.classes(rows, ref) if ref else []
     return {
         "question": 'What would an HDD do? (the plan\'s "different filesystems (SSD vs HDD)")',
         "model": storage.MODEL,
@@ -148,6 +149,47 @@ def storage_answer(study: Study) -> dict[str, Any]:
         "worst_error": worst,
         "within": worst is not None and worst <= storage.TOLERANCE,
         "classes_fs": ref,
-        "classes": storage.classes(rows, ref) if ref else [],
+        "classes": classes,
         "storage_classes": [list(c) for c in storage.STORAGE_CLASSES],
+        "text": _storage_text(rows, worst, classes),
+        "citations": [],
     }
+
+
+def _storage_text(rows: list[dict[str, Any]], worst: float | None, classes: list) -> str:
+    if not rows or worst is None:
+        return "Not answered: no synced output point with a probed filesystem."
+    fss = list(dict.fromkeys(r["fs"] for r in rows))
+    verdict = "within" if worst <= storage.TOLERANCE else "NOT within"
+    text = (
+        f"The model {storage.MODEL} is {verdict} 25% of the measurements on every filesystem "
+        f"measured ({', '.join(fss)}; worst error {100 * worst:.0f}%)."
+    )
+    if classes:
+        text += " " + hdd_answer(classes, [list(c) for c in storage.STORAGE_CLASSES])
+    return text
+
+
+def hdd_answer(classes: list[dict[str, Any]], storage_classes: list[list[Any]]) -> str:
+    """The plan's SSD-vs-HDD question in one paragraph, from the predictions."""
+    hdd, ssd, nvme = (c[0] for c in storage_classes)
+    per_item = [c for c in classes if c["flushes_per_item"] >= 0.5]
+    batched = [c for c in classes if c["flushes_per_item"] < 0.5]
+    parts = []
+    if per_item:
+        worst = min(per_item, key=lambda c: c["predicted"][hdd])
+        parts.append(
+            f"with fsync per item a {hdd} caps output at about "
+            f"{worst['predicted'][hdd]:,.0f} items/s ({worst['layout']}), a {ssd} at "
+            f"{worst['predicted'][ssd]:,.0f} and an {nvme} at {worst['predicted'][nvme]:,.0f}"
+        )
+    if batched:
+        best = max(batched, key=lambda c: c["predicted"][hdd])
+        parts.append(
+            f"syncing once per batch ({best['layout']}, f={best['flushes_per_item']:.3f}) keeps "
+            f"{best['predicted'][hdd]:,.0f} items/s even on the {hdd}"
+        )
+    return (
+        "Answer (prediction): " + "; ".join(parts) + ". On storage that flushes slowly the "
+        "fsync policy, not the serialiser or the layout's CPU cost, sets the throughput."
+    )

@@ -154,7 +154,12 @@ def evaluate(study: Study, fs: str) -> dict[str, Any] | None:
     ingest, output = study.point(choice.ingest_key), study.point(choice.output_key)
     seq = study.point("pipeline/sequential")
     transform = transform_s(seq)
-    out: dict[str, Any] = {"choice": choice.to_dict(), "fs": fs}
+    out: dict[str, Any] = {
+        "question": "What configuration does the study recommend, and does it deliver?",
+        "choice": choice.to_dict(),
+        "fs": fs,
+        "citations": [{"label": point.label, "path": point.median_run}] if point.median_run else [],
+    }
     if ingest is None or output is None or transform is None:
         out["problem"] = "a stage cost is missing (see Failed points)"
         return out
@@ -175,4 +180,30 @@ def evaluate(study: Study, fs: str) -> dict[str, Any] | None:
         out["sequential"] = seq.throughput
         out["vs_sequential"] = compare(point.spread, seq.spread)
         out["speedup"] = round(_median(point) / _median(seq), 3)
+    out["text"] = _text(out, choice, fs)
     return out
+
+
+def _text(out: dict[str, Any], choice: Choice, fs: str) -> str:
+    """The recommendation in one paragraph: what, predicted, measured, against sequential."""
+    text = f"{choice.label[0].upper()}{choice.label[1:]}, on {fs}. "
+    if "predicted" not in out:
+        return text + f"No prediction: {out.get('problem', 'a stage cost is missing')}."
+    text += (
+        f"Predicted {out['predicted']['items_per_s']:,.0f} items/s from the measured stage "
+        f"costs (serial stages: {SERIAL_MODEL})"
+    )
+    if "measured" not in out:
+        return text + "; its own run failed."
+    within = "within" if out["within"] else "NOT within"
+    text += (
+        f"; measured {out['measured']['median']:,.0f} items/s, {out['ratio']:.2f} of the "
+        f"prediction ({within} 20%)"
+    )
+    if "speedup" in out:
+        words = {"faster": "faster", "slower": "slower", "same": "no different within noise"}
+        text += (
+            f", {out['speedup']:.2f}x the sequential pipeline "
+            f"({out['sequential']['median']:,.0f} items/s; {words[out['vs_sequential']]})"
+        )
+    return text + "."

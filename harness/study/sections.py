@@ -149,33 +149,8 @@ def storage(study: Study) -> list[str]:
                 f"| {c['layout']}, {c['fsync']} | {c['flushes_per_item']:.3f} | "
                 f"{c['unsynced']:,.0f} | {preds} |"
             )
-        lines += ["", hdd_answer(classes, a["storage_classes"]), ""]
+        lines += ["", a.get("text", ""), ""]
     return [*lines, ""]
-
-
-def hdd_answer(classes: list[dict[str, Any]], storage_classes: list[list[Any]]) -> str:
-    """The plan's SSD-vs-HDD question in one paragraph, from the predictions."""
-    hdd, ssd, nvme = (c[0] for c in storage_classes)
-    per_item = [c for c in classes if c["flushes_per_item"] >= 0.5]
-    batched = [c for c in classes if c["flushes_per_item"] < 0.5]
-    parts = []
-    if per_item:
-        worst = min(per_item, key=lambda c: c["predicted"][hdd])
-        parts.append(
-            f"with fsync per item a {hdd} caps output at about "
-            f"{worst['predicted'][hdd]:,.0f} items/s ({worst['layout']}), a {ssd} at "
-            f"{worst['predicted'][ssd]:,.0f} and an {nvme} at {worst['predicted'][nvme]:,.0f}"
-        )
-    if batched:
-        best = max(batched, key=lambda c: c["predicted"][hdd])
-        parts.append(
-            f"syncing once per batch ({best['layout']}, f={best['flushes_per_item']:.3f}) keeps "
-            f"{best['predicted'][hdd]:,.0f} items/s even on the {hdd}"
-        )
-    return (
-        "Answer (prediction): " + "; ".join(parts) + ". On storage that flushes slowly the "
-        "fsync policy, not the serialiser or the layout's CPU cost, sets the throughput."
-    )
 
 
 def _command(params: dict[str, Any], fs: str) -> str:
