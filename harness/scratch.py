@@ -4,7 +4,8 @@ On ext4 without a journal (this kind of machine), creating files where many were
 than ~60 s earlier costs 150-800 us per file instead of ~30 us: deleting a run's 10,000 output
 files right after it would slow the next run 3-4x and measure the filesystem's bookkeeping,
 not the pipeline. So a run's scratch directory is left in place, and removed by a later
-harness run once its owner has exited and it is older than `KEEP_S`. A scenario that asks for
+harness run once its owner has exited and it is older than `KEEP_S`: after that run has been
+measured, never just before it. A scenario that asks for
 another filesystem (`--set fs=ext4`) gets a fresh one instead, made before its launch.
 """
 
@@ -51,10 +52,9 @@ def sweep(root: Path, now: float | None = None) -> list[Path]:
 
 
 def output_dir(run_id: str) -> Path:
-    """A fresh, empty output directory for one run (after sweeping old ones away)."""
+    """A fresh, empty output directory for one run (old ones are swept after the run)."""
     root = scratch_root()
     root.mkdir(parents=True, exist_ok=True)
-    sweep(root)
     return Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-{run_id}-", dir=root))
 
 
@@ -81,6 +81,7 @@ def output_args(
         return [], {"kind": kind, **mountinfo.describe(Path(given))} if kind else None
     if kind in (None, "disk"):
         out = output_dir(run_id)
+        stack.callback(sweep, out.parent)  # deletions after the measured run, not before it
         record = {"kind": "disk", "fresh": False, **mountinfo.describe(out)}
         return ["--out-dir", str(out)], record if kind else None
     try:

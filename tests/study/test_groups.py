@@ -66,3 +66,12 @@ def test_a_filesystem_that_cannot_be_made_fails_its_runs_with_the_reason(tmp_pat
     except GroupUnavailable as exc:
         assert str(exc) == message
     assert outputs.console.file.getvalue().count("its runs are skipped") == 1
+
+
+def test_a_slow_disk_is_given_time_to_settle_and_a_quick_study_does_not_wait():
+    from harness.study import hazards
+
+    readings = iter([400.0, 250.0, 40.0, 30.0])
+    found = hazards.settle(lambda n: next(readings), max_wait_s=1.0, interval_s=0.01)
+    assert found == [400.0, 250.0, 40.0]
+    assert hazards.settle(lambda n: 400.0, max_wait_s=0.0) == [400.0]
