@@ -116,7 +116,7 @@ def _run(argv: list[str]) -> str:
     )
     if done.returncode != 0:
         last = (done.stderr.strip() or done.stdout.strip() or "no output").splitlines()[-1]
-        raise FilesystemUnavailable(f"{' '.join(argv[:2])} failed: {last}")
+        raise FilesystemUnavailable(f"{argv[0]} failed: {last}")
     return done.stdout
 
 
@@ -291,7 +291,10 @@ def prepared(
     if problem:
         raise FilesystemUnavailable(f"{kind}: {problem}")
     root = root or state_root()
-    root.mkdir(parents=True, exist_ok=True)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise FilesystemUnavailable(f"{kind}: cannot use {root}: {exc.strerror}") from None
     for line in sweep_stale(root):
         print(line, file=sys.stderr)
     me = psutil.Process()
@@ -299,7 +302,10 @@ def prepared(
     made = Made(root / f"{name}.json", kind, me.pid, me.create_time())
     with _sigterm_interrupts():
         try:
-            directory = _make(made, size_mb or (TMPFS_MB if kind == "tmpfs" else IMAGE_MB))
+            try:
+                directory = _make(made, size_mb or (TMPFS_MB if kind == "tmpfs" else IMAGE_MB))
+            except (OSError, subprocess.TimeoutExpired, FilesystemUnavailable) as exc:
+                raise FilesystemUnavailable(f"{kind}: {exc}") from None
             info = {"kind": kind, "fresh": kind != "disk", **mountinfo.describe(directory)}
             if kind in MKFS:
                 info["made_with"] = " ".join(MKFS[kind])

@@ -188,3 +188,14 @@ def test_a_scenario_stopped_mid_run_removes_its_filesystem_and_reports_partially
     assert result["status"] == "interrupted" and result["items_out"] < 20000
     assert result["filesystem"]["type"] == "ext4"
     assert leftovers(fs_root) == []
+
+
+def test_a_mkfs_that_fails_is_one_line_and_leaves_nothing(fs_root, monkeypatch):
+    need("xfs")
+    monkeypatch.setitem(filesystems.MKFS, "xfs", ["mkfs.xfs", "--no-such-option"])
+    with (
+        pytest.raises(filesystems.FilesystemUnavailable, match=r"^xfs: mkfs.xfs failed: "),
+        filesystems.prepared("xfs"),
+    ):
+        raise AssertionError("the block must not run")
+    assert leftovers(fs_root) == []
