@@ -92,7 +92,7 @@ def describe(causes: dict[str, Any] | None, split: dict[str, float] | None) -> s
         total = sum(members.values())
         behind = [
             f"{_word(k, causes)} {_pct(v / total)}"
-            for k, v in sorted(members.items(), key=lambda kv: -kv[1])
+            for k, v in sorted(members.items(), key=lambda kv: -kv[1])[:2]
             if total and v / total >= MIN_SHARE
         ]
         text = f"{top} {_pct(families[top])} by cause"
