@@ -14,8 +14,9 @@ from typing import Any
 
 import jinja2
 
-from harness import flamegraph as fg
+from harness import stacks as st
 from harness.errors import HarnessError
+from harness.render.flamegraph import DiffFlameGraph
 from harness.summary import SPLIT_KEYS, SUMMARY_NAME, RunSummary, find_runs, load
 
 #: Changes of a figure smaller than this (as a ratio) or a share smaller than this (in percentage
@@ -265,12 +266,12 @@ def diff_flamegraph(c: Comparison) -> tuple[str | None, str | None]:
                 f"no differential flame graph: run {which} ({s.tool}) has no folded stacks; "
                 "only py-spy runs record them"
             )
-        found = fg.strip_roots(fg.parse_folded(path.read_text(errors="replace")))
-        if fg.total_samples(found) == 0:
+        found = st.strip_roots(st.parse_folded(path.read_text(errors="replace")))
+        if st.total_samples(found) == 0:
             return None, f"no differential flame graph: run {which}'s {path.name} holds no samples"
         stacks.append(found)
     title = f"{c.a.target}: {_label(c, 'a')} → {_label(c, 'b')}"
-    return fg.render_diff_svg(stacks[0], stacks[1], title), None
+    return DiffFlameGraph(title).render((stacks[0], stacks[1])), None
 
 
 def _label(c: Comparison, side: str) -> str:
