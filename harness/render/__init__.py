@@ -11,9 +11,18 @@ import importlib
 from harness.render.base import Renderer
 
 RENDERERS: dict[tuple[str, str], str] = {
+    ("runs", "console"): "harness.render.console:RunsConsole",
+    ("runs", "json"): "harness.render.jsonrenderer:RunsJson",
+    ("runs", "csv"): "harness.render.csvrenderer:RunsCsv",
+    ("runs", "markdown"): "harness.render.markdown:RunsMarkdown",
     ("stacks", "svg"): "harness.render.flamegraph:FlameGraph",
     ("stacks", "speedscope"): "harness.render.speedscope:Speedscope",
     ("stack-diff", "svg"): "harness.render.flamegraph:DiffFlameGraph",
+    ("comparison", "console"): "harness.render.console:ComparisonConsole",
+    ("comparison", "html"): "harness.render.htmlrenderer:ComparisonHtml",
+    ("calibration", "console"): "harness.render.console:CalibrationConsole",
+    ("calibration", "markdown"): "harness.render.markdown:CalibrationMarkdown",
+    ("report", "html"): "harness.render.htmlrenderer:ReportHtml",
 }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.study.stats import Spread, compare, spread
+from harness.stats import Spread, compare, spread
 
 
 def test_spread_of_steady_values_has_no_warning():
