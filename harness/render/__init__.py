@@ -23,6 +23,7 @@ RENDERERS: dict[tuple[str, str], str] = {
     ("calibration", "console"): "harness.render.console:CalibrationConsole",
     ("calibration", "markdown"): "harness.render.markdown:CalibrationMarkdown",
     ("report", "html"): "harness.render.htmlrenderer:ReportHtml",
+    ("study", "markdown"): "harness.render.findings:FindingsMarkdown",
 }
 
 

@@ -132,7 +132,7 @@ def mode_plot(
         ax.text(x, b[3], fmt.compact(b[1]), ha="center", va="bottom", fontsize=8)
     ax.axhline(baseline, color="#555", linestyle="--", linewidth=1)
     ax.annotate(
-        f"plan's baseline {baseline:,.0f}/s",
+        f"plan's baseline {fmt.number(baseline, 0)}/s",
         (0, baseline),
         xytext=(2, 4),
         textcoords="offset points",
@@ -163,7 +163,13 @@ def stage_plot(bars: list[tuple[str, dict[str, float]]], out_dir: Path) -> str |
         for y, (x0, w) in enumerate(zip(left, widths, strict=True)):
             if w >= 8:
                 ax.text(
-                    x0 + w / 2, y, f"{w:.0f}%", ha="center", va="center", color="white", fontsize=8
+                    x0 + w / 2,
+                    y,
+                    fmt.percent(w / 100),
+                    ha="center",
+                    va="center",
+                    color="white",
+                    fontsize=8,
                 )
         left = [a + b for a, b in zip(left, widths, strict=True)]
     ax.invert_yaxis()

@@ -19,6 +19,7 @@ from harness.calibrate import Calibration, CaseRun, Check
 from harness.compare import compare_summaries
 from harness.render.base import Renderer
 from harness.runset import RunSet
+from tests.study.builders import ingest_study
 from tests.test_compare import make_summary
 
 CPU = ("<module> (job.py:30)", "run (job.py:20)", "transform (job.py:12)")
@@ -46,6 +47,7 @@ SAMPLES: dict[str, Callable[[], Any]] = {
     "report": lambda: {"title": "pipeprof report", "root": "/p", "generated": "now", "rows": [],
                        "states": {}, "warnings": [], "plots": [], "study": None,
                        "other_studies": []},
+    "study": lambda: ingest_study(30_000, {1: 31_000}, {1: 18_000}),
 }  # fmt: skip
 #: What each subject's output must mention, whatever the format.
 MENTIONS = {
@@ -55,6 +57,7 @@ MENTIONS = {
     "comparison": "r2",
     "calibration": "cpu_loop",
     "report": "pipeprof",
+    "study": "ingest_files",
 }
 
 
