@@ -123,8 +123,3 @@ def ratio(num: Any, den: Any) -> float | None:
     if not fmt.is_number(num) or not fmt.is_number(den) or not den:
         return None
     return num / den
-
-
-def ratio_of_medians(a: Spread | None, b: Spread | None) -> float | None:
-    """How many times b's median a's is (None without both)."""
-    return None if a is None or b is None else ratio(a.median, b.median)
