@@ -7,7 +7,7 @@ import io
 from abc import abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from rich.console import Console, RenderableType
 from rich.markup import escape
@@ -39,11 +39,8 @@ TREND_STYLE = {"better": "green", "worse": "red"}
 
 
 @dataclass
-class ConsoleRenderer(Renderer[T]):
+class ConsoleRenderer(Renderer[T], format="console", extension="txt"):
     """Rich renderables printed in order; `render` draws them without colour at `width`."""
-
-    format: ClassVar[str] = "console"
-    extension: ClassVar[str] = "txt"
 
     width: int = 120
 
@@ -175,10 +172,8 @@ def runs_table(summaries: list[RunSummary], width: int) -> Table:
 
 
 @dataclass
-class RunsConsole(ConsoleRenderer[RunSet]):
+class RunsConsole(ConsoleRenderer[RunSet], subject="runs"):
     """One run's summary when one was asked for, else every run as one table."""
-
-    subject: ClassVar[str] = "runs"
 
     def renderables(self, data: RunSet, width: int) -> list[RenderableType]:
         if data.single and data.runs:
@@ -191,11 +186,9 @@ class RunsConsole(ConsoleRenderer[RunSet]):
 
 
 @dataclass
-class ComparisonConsole(ConsoleRenderer[Comparison]):
+class ComparisonConsole(ConsoleRenderer[Comparison], subject="comparison"):
     """Two runs side by side: the parameters that differ, then every figure with B/A and B-A,
     coloured where B is better or worse."""
-
-    subject: ClassVar[str] = "comparison"
 
     def renderables(self, data: Comparison, width: int) -> list[RenderableType]:
         c = data
@@ -240,10 +233,8 @@ def _styled(text: str, style: str) -> str:
 
 
 @dataclass
-class CalibrationConsole(ConsoleRenderer["Calibration"]):
+class CalibrationConsole(ConsoleRenderer["Calibration"], subject="calibration"):
     """Truth against findings, one row per case and tool, then what was wrong."""
-
-    subject: ClassVar[str] = "calibration"
 
     def renderables(self, data: Calibration, width: int) -> list[RenderableType]:
         table = Table(box=None, padding=(0, 1, 0, 0), header_style="bold")

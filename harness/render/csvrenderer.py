@@ -6,18 +6,13 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
-from typing import ClassVar
 
 from harness.render.base import Renderer
 from harness.runset import COLUMNS, RunSet, flatten
 
 
 @dataclass
-class RunsCsv(Renderer[RunSet]):
-    subject: ClassVar[str] = "runs"
-    format: ClassVar[str] = "csv"
-    extension: ClassVar[str] = "csv"
-
+class RunsCsv(Renderer[RunSet], subject="runs", format="csv", extension="csv"):
     def render(self, data: RunSet) -> str:
         out = io.StringIO()
         writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")

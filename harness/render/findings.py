@@ -5,7 +5,7 @@ table."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any
 
 from harness.render import fmt
 from harness.render.base import Renderer
@@ -99,12 +99,8 @@ def _table(points: list[PointResult]) -> list[str]:
 
 
 @dataclass
-class FindingsMarkdown(Renderer[Study]):
+class FindingsMarkdown(Renderer[Study], subject="study", format="markdown", extension="md"):
     """findings.md of a study."""
-
-    subject: ClassVar[str] = "study"
-    format: ClassVar[str] = "markdown"
-    extension: ClassVar[str] = "md"
 
     def render(self, data: Study) -> str:
         study = data

@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 from harness import stacks as st
@@ -221,13 +221,9 @@ _CSS = (
 
 
 @dataclass
-class FlameGraph(Renderer[st.Stacks]):
+class FlameGraph(Renderer[st.Stacks], subject="stacks", format="svg", extension="svg"):
     """Stacks as a flame graph SVG; `legend` is (colour, label) pairs shown under the title,
     `notes` lines of text under the graph."""
-
-    subject: ClassVar[str] = "stacks"
-    format: ClassVar[str] = "svg"
-    extension: ClassVar[str] = "svg"
 
     title: str = "flame graph"
     subtitle: str | None = None
@@ -289,12 +285,10 @@ class FlameGraph(Renderer[st.Stacks]):
 
 
 @dataclass
-class DiffFlameGraph(Renderer[tuple[st.Stacks, st.Stacks]]):
+class DiffFlameGraph(
+    Renderer[tuple[st.Stacks, st.Stacks]], subject="stack-diff", format="svg", extension="svg"
+):
     """(before, after) stacks as a differential flame graph SVG (see render_diff_svg)."""
-
-    subject: ClassVar[str] = "stack-diff"
-    format: ClassVar[str] = "svg"
-    extension: ClassVar[str] = "svg"
 
     title: str = "differential flame graph"
     subtitle: str | None = None

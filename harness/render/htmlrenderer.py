@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, Undefined, select_autoescape
 
@@ -61,13 +61,9 @@ def environment() -> Environment:
 
 
 @dataclass
-class ComparisonHtml(Renderer[Comparison]):
+class ComparisonHtml(Renderer[Comparison], subject="comparison", format="html", extension="html"):
     """The compare page; `svg_name` links the differential flame graph written beside it, or
     `note` says why there is none."""
-
-    subject: ClassVar[str] = "comparison"
-    format: ClassVar[str] = "html"
-    extension: ClassVar[str] = "html"
 
     svg_name: str | None = None
     note: str | None = None
@@ -91,13 +87,9 @@ class ComparisonHtml(Renderer[Comparison]):
 
 
 @dataclass
-class ReportHtml(Renderer[dict[str, Any]]):
+class ReportHtml(Renderer[dict[str, Any]], subject="report", format="html", extension="html"):
     """The report's index.html from the context report/build.py gathers (rows, plots, the
     newest study's answers)."""
-
-    subject: ClassVar[str] = "report"
-    format: ClassVar[str] = "html"
-    extension: ClassVar[str] = "html"
 
     def render(self, data: dict[str, Any]) -> str:
         return environment().get_template("index.html").render(**data)

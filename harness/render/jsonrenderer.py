@@ -4,19 +4,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import ClassVar
 
 from harness.render.base import Renderer
 from harness.runset import RunSet
 
 
 @dataclass
-class RunsJson(Renderer[RunSet]):
+class RunsJson(Renderer[RunSet], subject="runs", format="json", extension="json"):
     """One run's summary as an object when one run was asked for, else a list of them."""
-
-    subject: ClassVar[str] = "runs"
-    format: ClassVar[str] = "json"
-    extension: ClassVar[str] = "json"
 
     def render(self, data: RunSet) -> str:
         found = [s.to_dict() for s in data.summaries]

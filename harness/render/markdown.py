@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 from harness.render import cells, fmt
 from harness.render.base import Renderer
@@ -33,12 +33,8 @@ def table(
 
 
 @dataclass
-class RunsMarkdown(Renderer[RunSet]):
+class RunsMarkdown(Renderer[RunSet], subject="runs", format="markdown", extension="md"):
     """Every run as one row of runset.COLUMNS, figures right-aligned and rounded for reading."""
-
-    subject: ClassVar[str] = "runs"
-    format: ClassVar[str] = "markdown"
-    extension: ClassVar[str] = "md"
 
     def render(self, data: RunSet) -> str:
         rows = [[cell(row[c]) for c in COLUMNS] for row in map(flatten, data.summaries)]
@@ -62,12 +58,10 @@ CALIBRATION_NOTES = """\
 
 
 @dataclass
-class CalibrationMarkdown(Renderer["Calibration"]):
+class CalibrationMarkdown(
+    Renderer["Calibration"], subject="calibration", format="markdown", extension="md"
+):
     """calibration.md: when and where, the table, what was wrong, how to read it."""
-
-    subject: ClassVar[str] = "calibration"
-    format: ClassVar[str] = "markdown"
-    extension: ClassVar[str] = "md"
 
     def render(self, data: Calibration) -> str:
         runs, meta = data.runs, data.data

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any
 
 from harness import stacks as st
 from harness.render.base import Renderer
@@ -70,12 +70,10 @@ def _frame_index(frame: str, frames: list[dict[str, Any]], index: dict[str, int]
 
 
 @dataclass
-class Speedscope(Renderer[st.Stacks]):
+class Speedscope(
+    Renderer[st.Stacks], subject="stacks", format="speedscope", extension="speedscope.json"
+):
     """Stacks as speedscope JSON; `name` titles the profile."""
-
-    subject: ClassVar[str] = "stacks"
-    format: ClassVar[str] = "speedscope"
-    extension: ClassVar[str] = "speedscope.json"
 
     name: str = "profile"
 
