@@ -1,7 +1,7 @@
-"""The stack model: folded stacks, the frames py-spy puts at their roots, which stacks are
-waiting, and the call tree two profiles are compared on.
+"""The stack model: folded stacks, the process and thread frames a sampler may put at their
+roots, which stacks are waiting, and the call tree two profiles are compared on.
 
-Folded stacks are what py-spy's `--format raw` writes (and flamegraph.pl's stackcollapse tools):
+Folded stacks are what sampling profilers' raw output and flamegraph.pl's stackcollapse write:
 one line per distinct stack, frames root first joined by ';', a space, then a sample count.
 Reading them here rather than in one profiler's adapter means any tool that gives folded stacks
 gets the same flame graph, attribution and comparison, without profiling again.
@@ -39,7 +39,7 @@ _WAITING_PY: dict[str, frozenset[str]] = {
     "multiprocessing/popen_fork.py": frozenset({"poll"}),
     "concurrent/futures/thread.py": frozenset({"_worker"}),
 }
-# Native frames (with py-spy --native) that block.
+# Native frames (when the sampler records them) that block.
 _WAITING_NATIVE = frozenset(
     {
         "time_sleep", "pysleep", "nanosleep", "clock_nanosleep", "__clock_nanosleep",
@@ -131,7 +131,7 @@ def is_process_frame(frame: str) -> bool:
 
 
 def is_root_frame(frame: str) -> bool:
-    """A `process PID:"cmd"` or `thread (TID)[: name]` frame py-spy puts at the root."""
+    """A `process PID:"cmd"` or `thread (TID)[: name]` frame a sampler puts at the root."""
     return is_thread_frame(frame) or is_process_frame(frame)
 
 

@@ -4,7 +4,12 @@ Root at the bottom, widths proportional to samples, click a frame to zoom (the s
 templates/flamegraph.js). The colour and the tooltip of every frame come from functions the
 caller may replace, so another colouring (by cause, say) draws on the same layout: the default
 draws a frame blue when every sample under it is waiting, so a parked thread shows as a blue
-tower, grey for the root and py-spy's process/thread frames, and warm otherwise.
+tower, grey for the root and the process/thread frames, and warm otherwise. Another colouring
+passes its own functions of a Frame (path from the root, samples, waiting samples, share):
+
+    FlameGraph("run", colour=lambda f: palette.get(cause_of(f.path)) or default_colour(f),
+               tooltip=lambda f: f"{default_tooltip(f)}, {cause_of(f.path)}",
+               legend=[(colour, cause) for cause, colour in palette.items()]).render(stacks)
 """
 
 from __future__ import annotations

@@ -15,8 +15,8 @@ SPEEDSCOPE_SCHEMA = "https://www.speedscope.app/file-format-schema.json"
 
 def to_speedscope(stacks: st.Stacks, name: str) -> dict[str, Any]:
     """A speedscope file: one 'sampled' profile per thread (per process and thread id when stacks
-    carry py-spy's root frames; busiest first), else one; each distinct stack is one sample
-    weighted by its count (unit 'none': samples)."""
+    carry process and thread root frames; busiest first), else one; each distinct stack is one
+    sample weighted by its count (unit 'none': samples)."""
     frames: list[dict[str, Any]] = []
     index: dict[str, int] = {}
     by_thread = any(st.is_thread_frame(f) for stack in stacks for f in st.root_frames(stack))
@@ -25,7 +25,7 @@ def to_speedscope(stacks: st.Stacks, name: str) -> dict[str, Any]:
     for stack, count in stacks.items():
         if count > 0:
             roots = st.root_frames(stack) if by_thread else []
-            # py-spy names a thread only once Python knows its name: one thread, two labels.
+            # A sampler names a thread only once Python knows its name: one thread, two labels.
             key = tuple(st.root_id(f) for f in roots)
             groups.setdefault(key, []).append((stack[len(roots) :], count))
             labels[key] = max(labels.get(key, ()), tuple(roots), key=lambda r: sum(map(len, r)))
