@@ -256,7 +256,7 @@ def _finish(
     )
     if (run_dir / assemble.RESULT_NAME).exists():
         summary.artifacts["result"] = assemble.RESULT_NAME
-    assemble.fill(summary, report, tool_result, result)
+    assemble.fill(summary, report, tool_result, result, tool)
     if tool_result.unavailable and status == "ok":
         status = summary.status = "failed"
     if status != "ok":

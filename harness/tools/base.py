@@ -93,3 +93,8 @@ class Tool(ABC):
     def failure_hint(self, stderr_tail: str) -> str | None:
         """A one-line fix if the tool's stderr shows it could not run (no ptrace, say)."""
         return None
+
+    def evidence(self, result: ToolResult, split: dict[str, float]) -> list[str]:
+        """The tool's own lines for the verdict, set against the monitor's resource `split`
+        where they can be (default: none). The verdict quotes them after the counters'."""
+        return []
