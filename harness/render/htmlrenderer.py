@@ -19,7 +19,18 @@ from harness.render.base import Renderer
 from harness.render.palette import SPLIT_COLOURS
 
 TEMPLATES = Path(__file__).parent / "templates"
-BOUNDS = ("cpu", "gil", "disk", "network", "lock", "sleep", "memory", "mixed", "unknown")
+BOUNDS = (
+    "cpu",
+    "gil",
+    "disk",
+    "filesystem",
+    "network",
+    "lock",
+    "sleep",
+    "memory",
+    "mixed",
+    "unknown",
+)
 
 
 def _defined(value: Any) -> Any:
