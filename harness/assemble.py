@@ -9,9 +9,12 @@ from typing import Any
 
 import psutil
 
+from harness import callsites
 from harness.summary import SPLIT_KEYS, RunSummary
 from harness.tools.base import Tool, ToolResult
 from harness.verdict import decide
+from harness.verdict.evidence import callsite_line
+from harness.verdict.families import family_of
 
 RESULT_NAME = "result.json"
 MB = 2**20
@@ -74,9 +77,11 @@ def fill(
     tool: ToolResult,
     result: dict[str, Any] | None,
     profiler: Tool | None = None,
+    source_roots: list[Path] | None = None,
 ) -> RunSummary:
     """Complete `summary` in place (and return it) from the run's three sources; `profiler`
-    is the tool that ran, for its own evidence lines."""
+    is the tool that ran, for its own evidence lines; `source_roots` where the target's
+    source files may be found (for reading a sampled line, see callsites.py)."""
     cpu_count = os.cpu_count() or 1
     summary.cpu = dict(monitor.get("cpu") or {}, cpu_count=cpu_count)
     split = monitor.get("split") or {}
@@ -130,4 +135,19 @@ def fill(
     summary.verdict = verdict.to_dict()
     if monitor["causes"]:
         summary.causes = {**monitor["causes"], "families": verdict.shares}
+        if tool.stacks and monitor.get("thread_causes"):
+            _join_call_sites(summary, monitor, tool, source_roots or [])
     return summary
+
+
+def _join_call_sites(
+    summary: RunSummary, monitor: dict[str, Any], tool: ToolResult, roots: list[Path]
+) -> None:
+    """The profiler's call sites with their wall time split by cause, and the top one of the
+    bound's family named in the evidence."""
+    joined = callsites.join(tool.stacks or {}, monitor["thread_causes"], callsites.resolver(roots))
+    causes = summary.causes
+    summary.callsites = callsites.summary_rows(joined, lambda c: family_of(c, causes))
+    line = callsite_line(summary.verdict.get("bound", ""), summary.callsites)
+    if line:
+        summary.verdict["evidence"].insert(1, line)

@@ -202,7 +202,8 @@ def _watch(
         status = "ok" if proc.returncode == 0 else "failed"
     _stop_watchers(watchers, request.grace_s)
     returncode = proc.returncode
-    _finish(summary, run_dir, tool, status, returncode, wall, report, stderr)
+    roots = [request.target.script.parent, Path.cwd()]
+    _finish(summary, run_dir, tool, status, returncode, wall, report, stderr, roots)
 
 
 def _raise_interrupt(signum: int, frame: object) -> None:
@@ -242,6 +243,7 @@ def _finish(
     wall: float,
     report: dict[str, Any],
     stderr: Path,
+    roots: list[Path],
 ) -> None:
     try:
         tool_result = tool.collect(run_dir)
@@ -256,7 +258,7 @@ def _finish(
     )
     if (run_dir / assemble.RESULT_NAME).exists():
         summary.artifacts["result"] = assemble.RESULT_NAME
-    assemble.fill(summary, report, tool_result, result, tool)
+    assemble.fill(summary, report, tool_result, result, tool, roots)
     if tool_result.unavailable and status == "ok":
         status = summary.status = "failed"
     if status != "ok":

@@ -95,7 +95,7 @@ def family_of(name: str | None, category: str | None = None) -> str:
 
 # The syscall's entry point: __x64_sys_fsync (x86_64), __arm64_sys_fsync (arm64), and on
 # kernels built without syscall wrappers sys_fsync / __se_sys_fsync / __do_sys_fsync.
-_ENTRY = re.compile(rb"\b(?:__x64_sys|__arm64_sys|__ia32_sys|__se_sys|__do_sys|sys)_(\w+?)\+")
+_ENTRY = re.compile(rb"\b(?:__x64_sys|__arm64_sys|__ia32_sys|__se_sys|__do_sys|ksys|sys)_(\w+?)\+")
 _PAGE_FAULT = (b"exc_page_fault", b"do_user_addr_fault", b"handle_mm_fault", b"do_page_fault")
 # Frames that say which kind of fd a read/write/close served.
 _SOCKET_MARKS = (b"sock_", b"tcp_", b"udp_", b"inet_", b"unix_", b"__sys_send", b"__sys_recv")

@@ -137,6 +137,7 @@ class ProcessRecord:
         "ppid",
         "rotation",
         "rss_pages",
+        "running",
         "starttime",
         "stat",
         "stime",
@@ -171,6 +172,7 @@ class ProcessRecord:
         self.threads: dict[int, ThreadRecord] = {}
         self.ended_threads: list[ThreadRecord] = []
         self.rotation = 0  # where the next pass starts when it samples only some threads
+        self.running = 0  # its threads whose last sample found them running
 
     def close(self) -> None:
         """Release its open /proc files."""

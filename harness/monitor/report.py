@@ -439,6 +439,9 @@ def build_report(
             "tid": tt.record.tid,
             "lifetime_s": round(tt.lifetime_s, 4),
             "causes": {k: round(v, 5) for k, v in by_thread[id(tt)].seconds.items() if v > 0},
+            "device": {
+                k: round(v, 5) for k, v in by_thread[id(tt)].device_by_family.items() if v > 0
+            },
         }
         for tt in sorted(working, key=lambda tt: -tt.lifetime_s)[:MAX_THREAD_CAUSES]
     ]

@@ -51,7 +51,8 @@ SCHED_EVERY = 5  # visits between schedstat reads of a thread that stays blocked
 THREADS_PER_PASS = 32  # threads sampled per pass; more threads are sampled in turns
 STACKS_PER_PASS = 4  # kernel stacks of running threads read per pass
 TIMES_PER_SLOW = 32  # threads whose user/system ticks a slow pass reads
-CTX_PER_SLOW = 16  # threads whose context switches a slow pass reads
+CTX_PER_SLOW = 8  # threads whose context switches a slow pass reads
+SCAN_GAP_MAX_S = 0.8  # longest wait between /proc scans while the host forks and we do not
 THREAD_RESCAN_EVERY = 5  # slow refreshes between listings of a process's threads
 SNAPSHOT_SPAN_S = 1.0  # "cores used recently" looks back this far
 MAX_ERRORS = 5
@@ -137,6 +138,9 @@ class Sampler:
         self._loadavg = procfs.ProcFile("/proc/loadavg", self._budget)
         self._last_pid = b""
         self._scan_again = False
+        self._fork_pending = False
+        self._next_scan = 0.0
+        self._scan_gap = 0.0
         self._history: deque[tuple[float, int]] = deque()
         self._gone_ticks = 0  # CPU ticks of counted processes no longer alive
         self.snapshot: dict[str, float | int] = {
@@ -268,7 +272,9 @@ class Sampler:
                 continue
             th.last_seen = now
             running = raw.startswith(b"running")
-            th.last_running = running
+            if running != th.last_running:
+                proc.running += 1 if running else -1
+                th.last_running = running
             # Exact counters decide on-CPU time; states only apportion the time off CPU.
             # Sampled states alone mislead: a loop of small writes + fsync that is 30-50% on
             # CPU by schedstat shows state R in ~80% of samples here.
@@ -323,13 +329,11 @@ class Sampler:
         the network waits, in effect, on the network; an idle pool worker waits on the one that
         works). Siblings not sampled in this pass count with their last sample.
         """
-        fresh = {th.tid for th, _, _ in waits}
-        running = running_any or (
-            not everyone
-            and any(t.last_running for t in proc.threads.values() if t.tid not in fresh)
-        )
+        # proc.running counts threads whose last sample ran; none of this pass's waiters do.
+        running = running_any or (not everyone and proc.running > 0)
         context = "running"
         if not running:
+            fresh = {th.tid for th, _, _ in waits}
             others = Counter(c for _, c, _ in waits if c not in (LOCK, STOPPED, OTHER))
             if not everyone:
                 others.update(
@@ -468,14 +472,25 @@ class Sampler:
         self._slow_passes += 1
         if self.kernel_sampler is not None and self.kernel_sampler.active:
             self.kernel_sampler.drain(self._chains)
-        forked = self._forked_since_scan()
-        if full or forked or self._scan_again:
+        self._fork_pending = self._forked_since_scan() or self._fork_pending
+        due = self._fork_pending and now >= self._next_scan
+        if full or due or self._scan_again:
             # A new pid shows in /proc/loadavg before its /proc entry exists: after a scan
             # that a fork triggered, scan once more so that such a child is not missed.
-            self._scan_again = forked
-            for pid in self._tree.scan():
-                if pid not in self._live:
-                    self._add_process(pid, now, initial=False)
+            self._scan_again = due
+            self._fork_pending = False
+            joined = [pid for pid in self._tree.scan() if pid not in self._live]
+            for pid in joined:
+                self._add_process(pid, now, initial=False)
+            # Back off while the host forks and none of it is ours (a busy host forks all
+            # the time, and listing /proc costs ~2 ms): a child that begins and ends inside a
+            # gap is not seen on its own, but its CPU still counts (its parent's reaped-
+            # children counters), and one that lives on is found within SCAN_GAP_MAX_S.
+            if joined:
+                self._scan_gap = 0.0
+            elif due:
+                self._scan_gap = min(SCAN_GAP_MAX_S, max(SLOW_REFRESH_S, 2 * self._scan_gap))
+            self._next_scan = now + self._scan_gap
         rescan = full or self._slow_passes % THREAD_RESCAN_EVERY == 0
         rss_pages = 0
         times_budget, ctx_budget = TIMES_PER_SLOW, CTX_PER_SLOW
@@ -673,6 +688,9 @@ class Sampler:
         self.threads_seen += 1
 
     def _thread_gone(self, proc: ProcessRecord, th: ThreadRecord) -> None:
+        if th.last_running:
+            proc.running -= 1
+            th.last_running = False
         th.close()
         proc.threads.pop(th.tid, None)
         proc.ended_threads.append(th)

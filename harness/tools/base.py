@@ -46,6 +46,10 @@ class ToolResult:
     problems: list[str] = field(default_factory=list)
     #: Set when the tool could not profile at all (no ptrace, say): one line with the fix.
     unavailable: str | None = None
+    #: Folded stacks with py-spy's `process`/`thread (TID)` root frames, every thread's
+    #: samples waiting or not, for joining with the monitor's per-thread causes (callsites.py);
+    #: not kept in summary.json.
+    stacks: dict[tuple[str, ...], int] | None = None
 
 
 @dataclass

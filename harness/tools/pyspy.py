@@ -191,6 +191,7 @@ class PySpy(Tool):
             result.unavailable = self.failure_hint(log)
         meta = _read_json(run_dir / GIL_META)
         stacks = _read_main(run_dir, result)
+        result.stacks = stacks or None
         if stacks:
             _render(run_dir, stacks, meta.get("rate"), result)
             _figures(stacks, result)

@@ -222,17 +222,43 @@ def unseen(causes: dict[str, Any]) -> list[str]:
 def method(causes: dict[str, Any]) -> list[str]:
     """How the system time was given its families, when there is system time to speak of."""
     m = causes.get("method") or {}
-    by_stack, by_blocked = m.get("kernel_by_stack_s", 0.0), m.get("kernel_by_blocked_s", 0.0)
-    unknown = m.get("kernel_unknown_s", 0.0)
-    total = by_stack + by_blocked + unknown
-    if total < 0.05 * (causes.get("thread_time_s") or 0.0) or total <= 0:
+    parts = {
+        "the kernel's own samples": m.get("kernel_by_perf_s", 0.0),
+        "kernel stacks": m.get("kernel_by_stack_s", 0.0),
+        "the calls the threads blocked in": m.get("kernel_by_blocked_s", 0.0),
+        "nothing (unknown)": m.get("kernel_unknown_s", 0.0),
+    }
+    total = sum(parts.values())
+    if total < min(0.05, 0.05 * (causes.get("thread_time_s") or 0.0)):
         return []
-    how = []
-    if by_stack:
-        how.append(f"{pct(by_stack / total)} by kernel stacks ({m.get('stack_samples', 0)} read)")
-    if by_blocked:
-        how.append(f"{pct(by_blocked / total)} by the calls the threads blocked in")
-    if unknown:
-        how.append(f"{pct(unknown / total)} unknown")
-    note = "" if m.get("stacks_readable", True) else " (kernel stacks are readable by root only)"
-    return [f"System time is exact; its call families were apportioned {', '.join(how)}{note}."]
+    how = ", ".join(f"{pct(s / total)} by {name}" for name, s in parts.items() if s > 0)
+    notes = []
+    if m.get("perf_problem"):
+        notes.append(f"no kernel samples: {m['perf_problem']} (they need root or CAP_PERFMON)")
+    if m.get("stacks_readable") is False:
+        notes.append("kernel stacks are readable by root only")
+    note = f" ({'; '.join(notes)})" if notes else ""
+    return [f"System time is exact; its call families were apportioned {how}{note}."]
+
+
+def callsite_line(bound: str, sites: list[dict[str, Any]]) -> str | None:
+    """The call site that spends most of the bound's family, with its split: "disk: 96% of
+    the time is in output.py:88 write_item (54% waiting for the device, 42% the kernel's
+    flush on a CPU)"."""
+    scored = [(s["share"] * s["families"].get(bound, 0.0), s) for s in sites if s.get("families")]
+    if not scored:
+        return None
+    weight, site = max(scored, key=lambda pair: pair[0])
+    if weight < 0.05:
+        return None
+    own = (site["wall_s"] - site.get("queued_s", 0.0)) or 1.0
+    parts = ", ".join(
+        f"{pct(s / own)} {CAUSE_NAMES.get(c, c)}"
+        for c, s in site["causes"].items()
+        if c != "queued" and s / own >= 0.02
+    )
+    return (
+        f"{bound}: the call site {site['where']} takes {pct(site['share'])} of the sampled "
+        f"time; of its own (not queued for a CPU), {pct(site['families'].get(bound, 0.0))} is "
+        f"{bound} ({parts})."
+    )

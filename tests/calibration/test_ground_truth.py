@@ -9,8 +9,14 @@ figure is skipped when they took the cores.
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
+from harness.summary import load
 from tests.calibration.support import RunCase
 from workloads.calibration.cases import CASES, FAST_SECONDS
 
@@ -164,3 +170,29 @@ def test_every_case_has_a_script_and_a_coherent_truth() -> None:
         if case.cpu_tolerance is not None:
             assert case.cpu is not None and 0 <= case.cpu <= 1, case.name
     assert {c.name for c in CASES.values() if c.fast} == {"cpu_loop", "fsync_small", "mix_50_50"}
+
+
+@pytest.mark.slow
+def test_without_privileges_kernel_time_falls_back_to_blocked_calls_and_stays_disk(
+    tmp_path: Path,
+) -> None:
+    # Root without capabilities, as in a container without CAP_SYS_ADMIN / CAP_PERFMON:
+    # no kernel stacks, no perf events, no kernel symbols.
+    if shutil.which("setpriv") is None:
+        pytest.skip("setpriv (util-linux) is not installed")
+    harness = Path(sys.executable).with_name("harness")
+    case = CASES["fsync_small"]
+    done = subprocess.run(
+        ["setpriv", "--inh-caps=-all", "--bounding-set=-all", "--",
+         str(harness), "run", str(case.script), "--tool", "none", "--out", str(tmp_path),
+         "--", "--seconds", "2"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    summary = load(next(tmp_path.iterdir()))
+    method = summary.causes["method"]
+    assert method["stacks_readable"] is False and method["perf_problem"], method
+    assert method["kernel_by_blocked_s"] > 0 and method["kernel_by_perf_s"] == 0, method
+    assert any("root only" in line for line in summary.verdict["evidence"]), summary.verdict
+    if summary.verdict["confidence"] != "low":  # not drowned in the neighbours' load
+        assert summary.verdict["bound"] == "disk", summary.verdict
