@@ -17,20 +17,11 @@ from harness.compare import NOTABLE_PP, NOTABLE_RATIO, SECTION_TITLES, Compariso
 from harness.render import fmt
 from harness.render.base import Renderer
 from harness.render.palette import SPLIT_COLOURS
+from harness.verdict.families import FAMILIES
 
 TEMPLATES = Path(__file__).parent / "templates"
-BOUNDS = (
-    "cpu",
-    "gil",
-    "disk",
-    "filesystem",
-    "network",
-    "lock",
-    "sleep",
-    "memory",
-    "mixed",
-    "unknown",
-)
+#: The bounds a verdict can name, each with its badge colour in templates/index.html.
+BOUNDS = (*FAMILIES, "memory", "mixed", "unknown")
 
 
 def _defined(value: Any) -> Any:
