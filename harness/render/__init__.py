@@ -18,6 +18,7 @@ RENDERERS: dict[tuple[str, str], str] = {
     ("stacks", "svg"): "harness.render.flamegraph:FlameGraph",
     ("stacks", "speedscope"): "harness.render.speedscope:Speedscope",
     ("stack-diff", "svg"): "harness.render.flamegraph:DiffFlameGraph",
+    ("cause-stacks", "svg"): "harness.render.causeflame:CauseFlameGraph",
     ("comparison", "console"): "harness.render.console:ComparisonConsole",
     ("comparison", "html"): "harness.render.htmlrenderer:ComparisonHtml",
     ("calibration", "console"): "harness.render.console:CalibrationConsole",
