@@ -9,13 +9,14 @@ import typer
 from rich.console import Console
 from typer.exceptions import TyperException
 
-from harness import display, rundir, targets, tools
+from harness import rundir, targets, tools
 from harness.commands.calibrate import calibrate_command
 from harness.commands.compare import compare_command
 from harness.commands.report import report_command
 from harness.commands.show import show_command
 from harness.commands.study import study_command
 from harness.errors import HarnessError, ToolUnavailable
+from harness.render.console import print_summary
 from harness.runner import RunRequest, execute
 from workloads import registry
 
@@ -134,7 +135,7 @@ def _run_one(request: RunRequest) -> int:
             )
 
         outcome = execute(request, progress)
-    display.print_summary(console, outcome.summary, outcome.run_dir)
+    print_summary(console, outcome.summary, outcome.run_dir)
     if outcome.summary.error:
         err_console.print(f"error: {outcome.summary.run_id}: {outcome.summary.error['message']}")
     return outcome.exit_code

@@ -12,7 +12,8 @@ matplotlib.use("Agg")
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, NullFormatter
 
-from harness.report.plots import FSYNC_COLOURS, SERIES_COLOURS, _fmt, _save, _style
+from harness.render import fmt
+from harness.report.plots import FSYNC_COLOURS, SERIES_COLOURS, _save, _style
 
 LAYOUTS = ("individual", "individual nested", "collection", "batched")
 POLICIES = (("none", ("none",)), ("each / batch", ("each", "batch")), ("end", ("end",)))
@@ -48,7 +49,7 @@ def fs_layout_plot(table: dict[str, dict[str, Any]], out_dir: Path) -> str | Non
                 ax.bar(xs, med, width, color=colour, label=f"fsync {policy}")
                 ax.errorbar(xs, med, yerr=[lo, hi], fmt="none", ecolor="#333", capsize=2, lw=0.8)
         ax.set_yscale("log")
-        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: _fmt(v)))
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt.compact(v)))
         ax.yaxis.set_minor_formatter(NullFormatter())
         ax.set_xticks(range(len(layouts)), [n.replace(" ", "\n") for n in layouts], fontsize=8)
         ax.set_title(fs, fontsize=11)
@@ -99,7 +100,7 @@ def model_plot(rows: list[dict[str, Any]], tolerance: float, out_dir: Path) -> s
     ax.set_xlim(low, high)
     ax.set_ylim(low, high)
     for axis in (ax.xaxis, ax.yaxis):
-        axis.set_major_formatter(FuncFormatter(lambda v, _: _fmt(v)))
+        axis.set_major_formatter(FuncFormatter(lambda v, _: fmt.compact(v)))
         axis.set_minor_formatter(NullFormatter())
     ax.set_xlabel("measured items/s (median, min..max)")
     ax.set_ylabel("predicted: 1 / (c + f x L)")

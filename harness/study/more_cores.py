@@ -12,8 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from harness import scaling
+from harness.stats import compare
 from harness.study.results import PointResult, Study
-from harness.study.stats import compare
 
 PREDICT_CORES = (4, 8, 16, 32)
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from harness.stats import compare
 from harness.study import causes, storage
 from harness.study.results import PointResult, Study
-from harness.study.stats import compare
 
 LAYOUTS = ("individual", "individual nested", "collection", "batched")
 FS_ORDER = ("disk", "tmpfs", "ext4", "xfs", "btrfs")

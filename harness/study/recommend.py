@@ -22,10 +22,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from harness.stats import compare
 from harness.study import storage
 from harness.study.matrix import RECOMMENDED_KEY
 from harness.study.results import PointResult, Study
-from harness.study.stats import compare
 
 KEY = RECOMMENDED_KEY
 CHECKPOINT_BATCHES = 10

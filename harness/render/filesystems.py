@@ -1,4 +1,4 @@
-"""findings.md sections about filesystems: Q4's table per filesystem, the filesystems and their
+"""findings.md's sections about filesystems: Q4's table per filesystem, the filesystems and their
 flush latencies, the storage model with its check and predictions, and the recommendation.
 
 Only formatting: every figure comes from study.answers (questions.answer_all) or study.meta.

@@ -3,11 +3,11 @@ flush latencies, the storage model, and the recommendation as the last section."
 
 from __future__ import annotations
 
-from harness.study import findings, recommend
+from harness.render.findings import FindingsMarkdown
+from harness.study import recommend
 from harness.study.questions import answer_all
 from harness.study.results import Study
-
-from .builders import point
+from tests.study.builders import point
 
 LATENCY = {"n": 300, "mean_ms": 1.0, "p50_ms": 0.9, "p99_ms": 3.5}
 
@@ -70,7 +70,7 @@ def _study() -> Study:
 
 
 def test_q4_has_a_table_of_layouts_by_filesystem_with_spread_and_system_time():
-    text = findings.render(_study())
+    text = FindingsMarkdown().render(_study())
     q4 = text.split("## Q4.")[1].split("\n## ")[0]
 
     assert "| layout, fsync | tmpfs | ext4 |" in q4
@@ -79,7 +79,7 @@ def test_q4_has_a_table_of_layouts_by_filesystem_with_spread_and_system_time():
 
 
 def test_the_storage_section_checks_the_model_and_labels_predictions():
-    text = findings.render(_study())
+    text = FindingsMarkdown().render(_study())
     section = text.split("## What would an HDD do?")[1].split("\n## ")[0]
 
     assert "`items/s = 1 / (c + f x L)`" in section
@@ -97,7 +97,7 @@ def test_the_storage_section_checks_the_model_and_labels_predictions():
 
 
 def test_findings_end_with_the_recommendation_its_prediction_and_its_measurement():
-    text = findings.render(_study())
+    text = FindingsMarkdown().render(_study())
     last = text.split("\n## ")[-1]
 
     assert last.startswith("Recommendation")
