@@ -56,8 +56,9 @@ def _method(study: Study) -> list[str]:
         f"{hazards.describe(probe.get('end'))} after them (about 30 us on a quiet disk, "
         "150-800 us within a minute of mass deletions). Page cache idle for ~60 s is "
         "evicted, so each scenario's runs follow its warm-up without a pause.",
-        "- `fsync=end` flushes the whole file system (syncfs), so before each such run the "
-        "study ran `sync`: each one paid for its own writes only.",
+        "- Before every run that syncs (`fsync` each, batch or end) and every fsync probe the "
+        "study ran `sync`, so each flush paid for its own writes only, not for dirty pages "
+        "earlier runs left (`fsync=end` is a syncfs of the whole filesystem).",
         "- One representative run per scenario also ran under py-spy and memray: their flame "
         "graphs are in those run directories; Q1's sample split comes from the py-spy run.",
         "",

@@ -131,8 +131,10 @@ def _run_one(
         state.runs.setdefault(step.point.key, []).append((rec, None))
         return rec
     sets = [*point.set_strings(), f"out_dir={where}"]
-    if point.params.get("fsync") == "end":
-        os.sync()  # its syncfs must flush its own writes, not those of the runs before it
+    if point.params.get("fsync", "none") != "none":
+        # Its flushes must carry its own writes only, not the dirty pages the runs before it
+        # left (on a loop filesystem every flush also writes back the backing file's).
+        os.sync()
     try:
         target = targets.resolve(point.scenario, sets, [])
         request = RunRequest(

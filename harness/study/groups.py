@@ -14,6 +14,7 @@ bracket the runs they are used to model.
 from __future__ import annotations
 
 import itertools
+import os
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -92,6 +93,7 @@ class Outputs:
 
     def _probe(self, fs: str, when: str) -> None:
         assert self._dir is not None
+        os.sync()  # as before every synced run: each flush then writes the probe's data only
         found = storage.probe(self._dir / f"fsync-probe-{when}", PROBE_COUNT[self.quick])
         pooled = self._samples.setdefault(fs, {p: [] for p in storage.PATTERNS})
         for pattern, samples in found.items():
