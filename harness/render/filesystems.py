@@ -67,13 +67,14 @@ def filesystems(study: Study) -> list[str]:
         "filesystem made by the study before the group's first run and removed after its last "
         "(tmpfs, and ext4/xfs/btrfs on a loop device backed by a sparse file on the disk), or on "
         "the default disk into new directories nothing was deleted from until the end. Each "
-        "group began and ended with the same fsync probe: a new 1 KB file synced (`create`) "
-        "and 1 KB appended to one file and synced (`append`), latencies pooled over the "
+        "group began and ended with the same flush probe (after a `sync`): a new 1 KB file "
+        "synced (`create`), 1 KB appended to one file and synced (`append`), a 100 KB batch "
+        "file synced, renamed and its directory synced (`batch`); latencies pooled over the "
         "rounds. `groups` counts every scenario's groups on that filesystem.",
         "",
-        "| filesystem | type, options | device | groups | fsync create p50 / p99 / mean "
-        "| fsync append p50 / p99 / mean |",
-        "|---|---|---|---:|---:|---:|",
+        "| filesystem | type, options | device | groups | create: p50 / p99 / mean "
+        "| append: p50 / p99 / mean | batch: p50 / p99 / mean |",
+        "|---|---|---|---:|---:|---:|---:|",
     ]
     for fs in sorted(made, key=lambda k: FS_ORDER.index(k) if k in FS_ORDER else 99):
         entry = made[fs]
@@ -83,7 +84,7 @@ def filesystems(study: Study) -> list[str]:
             device += " (loop, sparse file on the disk)"
         lat = entry.get("fsync") or {}
         cols = []
-        for pattern in ("create", "append"):
+        for pattern in ("create", "append", "batch"):
             s = lat.get(pattern)
             cols.append(
                 f"{s['p50_ms']:.3f} / {s['p99_ms']:.3f} / {s['mean_ms']:.3f} ms (n={s['n']})"
@@ -94,10 +95,10 @@ def filesystems(study: Study) -> list[str]:
         if entry.get("problem"):
             what = f"not made: {entry['problem']}"
         lines.append(
-            f"| {fs} | {what} | {device} | {entry.get('groups', 0)} | {cols[0]} | {cols[1]} |"
+            f"| {fs} | {what} | {device} | {entry.get('groups', 0)} | " + " | ".join(cols) + " |"
         )
     for fs, why in missing.items():
-        lines.append(f"| {fs} | cannot be made here: {why} | - | 0 | - | - |")
+        lines.append(f"| {fs} | cannot be made here: {why} | - | 0 | - | - | - |")
     return [*lines, ""]
 
 
@@ -112,21 +113,24 @@ def storage(study: Study) -> list[str]:
     verdict = "within" if a["within"] else "NOT within"
     lines += [
         f"Model: `{a['model']}`, with c the same layout's per-item cost without fsync on that "
-        "filesystem (1 / its measured items/s), f the fsync calls per item the writer makes "
-        "(counted from workloads/pipeline/output.py) and L the mean fsync latency the probe "
-        f"measured there. Checked against every synced point: {verdict} 25% on every "
-        f"filesystem (worst error {100 * worst:.0f}%). `fsync end` is one syncfs writing back "
-        "the whole run, not a per-item flush, so the model leaves it out.",
+        "filesystem (1 / its measured items/s), f the flushes per item the writer makes "
+        "(counted from workloads/pipeline/output.py) and L the mean latency the probe measured "
+        "there for that kind of flush (`create`: a new 1 KB file synced; `append`: 1 KB "
+        "appended and synced; `batch`: a 100-item file synced, renamed, its directory synced). "
+        f"Checked against every synced point: {verdict} 25% on every filesystem (worst error "
+        f"{100 * worst:.0f}%). `fsync end` is one syncfs writing back the whole run, not a "
+        "per-item flush, so the model leaves it out.",
         "",
-        "| filesystem | layout, fsync | c (µs) | f | L (ms) | predicted | measured (min..max) "
-        "| error |",
+        "| filesystem | layout, fsync | c (µs) | f, flush kind | L (ms) | predicted "
+        "| measured (min..max) | error |",
         "|---|---|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         s = r["spread"]
         lines.append(
             f"| {r['fs']} | {r['layout']}, {r['fsync']} | {r['c_us']:.1f} | "
-            f"{r['flushes_per_item']:.3f} | {r['latency_ms']:.3f} | {r['predicted']:,.0f} | "
+            f"{r['flushes_per_item']:.3f} {r['pattern']} | {r['latency_ms']:.3f} | "
+            f"{r['predicted']:,.0f} | "
             f"{r['measured']:,.0f} ({s['minimum']:,.0f}..{s['maximum']:,.0f}) | "
             f"{100 * r['error']:+.0f}% |"
         )
@@ -136,11 +140,12 @@ def storage(study: Study) -> list[str]:
         lines += [
             "",
             f"**Predictions, not measurements** (same formula, c measured on {a['classes_fs']}, "
-            "L set to each storage class's typical flush latency: "
+            "f counting device flushes (a batch makes two: file and directory), L set to each "
+            "storage class's typical latency per flush: "
             + ", ".join(f"{n} {ms:g} ms" for n, ms in a["storage_classes"])
             + "):",
             "",
-            "| layout, fsync | f | no fsync | " + " | ".join(names) + " |",
+            "| layout, fsync | device flushes per item | no fsync | " + " | ".join(names) + " |",
             "|---|---:|---:|" + "---:|" * len(names),
         ]
         for c in classes:

@@ -1,16 +1,17 @@
 """What a flush costs on each filesystem, and a model of output throughput built on it.
 
-The probe times fsync the way the output writers call it: a new ~1 KB file written and synced
-(`create`, the individual and batched layouts) and ~1 KB appended to one open file and synced
-(`append`, the collection). The model then says what the output scenario should do:
+The probe times a flush the way the output writers make it: a new ~1 KB file written and synced
+(`create`: individual files), ~1 KB appended to one open file and synced (`append`: the
+collection), and a new file of a batch (100 x 1 KB) synced, renamed into place and its directory
+synced (`batch`: the batched layout). The model then says what the output scenario should do:
 
     items/s = 1 / (c + f x L)
 
 c is the per-item cost with no fsync (the same layout's `fsync none` point on that filesystem),
-f the flushes (fsync calls) per item the writer makes, and L the mean fsync latency the probe
-measured there. It is checked against every synced point on every filesystem, and then, with L
-set to a named storage class's flush latency, it predicts what a spinning disk or an SSD would
-do: predictions, not measurements.
+f the flushes per item the writer makes, and L the mean latency the probe measured there for
+that kind of flush. It is checked against every synced point on every filesystem. Then, with L
+set to a named storage class's latency per device flush (a batch makes two: file and
+directory), it predicts what a spinning disk or an SSD would do: predictions, not measurements.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from typing import Any
 from harness.study.results import PointResult
 
 ITEM_BYTES = 1024
-PATTERNS = ("create", "append")
+PATTERNS = ("create", "append", "batch")
+PROBE_BATCH = 100  # items per batch file, the batched layout's default
 TOLERANCE = 0.25
 # Flush latency per fsync of a small write: typical figures, not measured here.
 STORAGE_CLASSES = (
@@ -58,7 +60,32 @@ def probe(directory: Path, count: int) -> dict[str, list[float]]:
             out["append"].append(time.perf_counter() - t0)
     finally:
         os.close(fd)
+    out["batch"] = _probe_batches(directory, max(5, count // 5), payload * PROBE_BATCH)
     return out
+
+
+def _probe_batches(directory: Path, count: int, data: bytes) -> list[float]:
+    """As BatchedWriter: write to a temp name, fsync, rename, fsync the directory."""
+    batches = directory / "batches"
+    batches.mkdir()
+    dir_fd = os.open(batches, os.O_RDONLY | os.O_DIRECTORY)
+    found = []
+    try:
+        for n in range(count):
+            tmp = batches / f"batch-{n:08d}.jsonl.tmp"
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            try:
+                os.write(fd, data)
+                t0 = time.perf_counter()
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.replace(tmp, tmp.with_suffix(""))
+            os.fsync(dir_fd)
+            found.append(time.perf_counter() - t0)
+    finally:
+        os.close(dir_fd)
+    return found
 
 
 def latency_stats(samples_s: list[float]) -> dict[str, float] | None:
@@ -75,23 +102,27 @@ def latency_stats(samples_s: list[float]) -> dict[str, float] | None:
     }
 
 
-def flushes(layout: str, fsync: str, items: int, batch_size: int) -> tuple[str, float] | None:
-    """(probe pattern, fsync calls per item) the writers make; None for `none` and `end`.
+def flushes(
+    layout: str, fsync: str, items: int, batch_size: int
+) -> tuple[str, float, float] | None:
+    """(probe pattern, its flushes per item, device flushes per item) of a writer; None for
+    `none` and `end`.
 
     Counted from workloads/pipeline/output.py: `each` syncs every file (and the directory once
     at close); the collection syncs its one file per item (and file + directory at close);
-    batched syncs each batch file and its directory (`each` and `batch` alike). `end` is one
-    syncfs that writes back the whole run at once: not a per-item flush, so outside the model.
+    batched syncs each batch file and then its directory (`each` and `batch` alike): one
+    `batch` flush, two device flushes. `end` is one syncfs writing back the whole run at once:
+    not a per-item flush, so outside the model.
     """
     if fsync in ("none", "end"):
         return None
     if layout == "collection":
-        per_item = 1.0 if fsync == "each" else 1.0 / batch_size
-        return "append", per_item + 2.0 / items
+        per_item = (1.0 if fsync == "each" else 1.0 / batch_size) + 2.0 / items
+        return "append", per_item, per_item
     if layout == "batched":
-        return "create", 2.0 / batch_size
+        return "batch", 1.0 / batch_size, 2.0 / batch_size
     if fsync == "each":
-        return "create", 1.0 + 1.0 / items
+        return "create", 1.0 + 1.0 / items, 1.0 + 1.0 / items
     return None  # individual files synced B at a time share journal commits: not modelled
 
 
@@ -144,6 +175,7 @@ def check(points: list[PointResult], filesystems: dict[str, Any]) -> list[dict[s
                 "fsync": p.params.get("fsync"),
                 "c_us": round(1e6 * c, 4),
                 "flushes_per_item": round(how[1], 4),
+                "device_flushes_per_item": round(how[2], 4),
                 "pattern": how[0],
                 "latency_ms": round(1e3 * latency, 4),
                 "predicted": round(predicted, 1),
@@ -165,10 +197,10 @@ def classes(rows: list[dict[str, Any]], fs: str) -> list[dict[str, Any]]:
                 "layout": row["layout"],
                 "fsync": row["fsync"],
                 "c_us": row["c_us"],
-                "flushes_per_item": row["flushes_per_item"],
+                "flushes_per_item": row["device_flushes_per_item"],
                 "unsynced": round(1.0 / c, 1),
                 "predicted": {
-                    name: round(predict(c, row["flushes_per_item"], ms / 1e3), 1)
+                    name: round(predict(c, row["device_flushes_per_item"], ms / 1e3), 1)
                     for name, ms in STORAGE_CLASSES
                 },
             }

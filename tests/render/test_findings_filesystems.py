@@ -10,6 +10,7 @@ from harness.study.results import Study
 from tests.study.builders import point
 
 LATENCY = {"n": 300, "mean_ms": 1.0, "p50_ms": 0.9, "p99_ms": 3.5}
+BATCH = {"n": 30, "mean_ms": 1.6, "p50_ms": 1.5, "p99_ms": 3.0}
 
 
 def _study() -> Study:
@@ -59,7 +60,7 @@ def _study() -> Study:
             "groups": 3,
             "info": {"type": "ext4", "options": "rw,relatime", "source": "/dev/loop0",
                      "backing_file": "/var/tmp/x.img"},
-            "fsync": {"create": LATENCY, "append": LATENCY},
+            "fsync": {"create": LATENCY, "append": LATENCY, "batch": BATCH},
         },
     }  # fmt: skip
     study.meta["unavailable_filesystems"] = {"btrfs": "mkfs.btrfs is not installed"}
@@ -85,14 +86,16 @@ def test_the_storage_section_checks_the_model_and_labels_predictions():
     assert "`items/s = 1 / (c + f x L)`" in section
     assert "within 25% on every filesystem" in section
     assert (
-        "| ext4 | individual, each | 50.0 | 1.002 | 1.000 | 950 | 950 (931..969) | +0% |" in section
+        "| ext4 | individual, each | 50.0 | 1.002 create | 1.000 | 950 | 950 (931..969) | +0% |"
+        in (section)
     )
+    assert "| ext4 | batched, batch | 16.7 | 0.010 batch | 1.600 | 30,612 |" in section
     assert "| batched, batch | 0.020 | 60,000 | 5,660 | 27,273 | 56,604 |" in section
     assert "**Predictions, not measurements**" in section
     assert "Answer (prediction): with fsync per item a spinning disk (7,200 rpm) caps" in section
     fs = text.split("## Filesystems")[1].split("\n## ")[0]
     assert "| ext4 | ext4, rw,relatime | /dev/loop0 (loop, sparse file on the disk) | 3 |" in fs
-    assert "0.900 / 3.500 / 1.000 ms (n=300)" in fs
+    assert "0.900 / 3.500 / 1.000 ms (n=300)" in fs and "1.500 / 3.000 / 1.600 ms (n=30)" in fs
     assert "| btrfs | cannot be made here: mkfs.btrfs is not installed |" in fs
 
 

@@ -15,9 +15,12 @@ from .builders import point
 def test_the_probe_times_real_fsyncs_of_both_patterns(tmp_path):
     found = storage.probe(tmp_path / "probe", 20)
 
-    assert {k: len(v) for k, v in found.items()} == {"create": 20, "append": 20}
+    assert {k: len(v) for k, v in found.items()} == {"create": 20, "append": 20, "batch": 5}
     assert all(0 < s < 5 for samples in found.values() for s in samples)
-    assert len(list((tmp_path / "probe").iterdir())) == 21  # 20 new files + the appended one
+    # 20 new files, the appended one, and the batches directory with 5 renamed batch files
+    assert len(list((tmp_path / "probe").iterdir())) == 22
+    batches = sorted(p.name for p in (tmp_path / "probe" / "batches").iterdir())
+    assert len(batches) == 5 and all(n.endswith(".jsonl") for n in batches)
     stats = storage.latency_stats(found["create"])
     assert stats["n"] == 20 and stats["p50_ms"] <= stats["p99_ms"]
 
@@ -31,10 +34,10 @@ def test_latency_stats_are_milliseconds_of_the_samples():
 @pytest.mark.parametrize(
     ("layout", "fsync", "expected"),
     [
-        ("individual", "each", ("create", 1.0 + 1 / 400)),
-        ("collection", "each", ("append", 1.0 + 2 / 400)),
-        ("batched", "batch", ("create", 2 / 100)),
-        ("batched", "each", ("create", 2 / 100)),
+        ("individual", "each", ("create", 1.0 + 1 / 400, 1.0 + 1 / 400)),
+        ("collection", "each", ("append", 1.0 + 2 / 400, 1.0 + 2 / 400)),
+        ("batched", "batch", ("batch", 1 / 100, 2 / 100)),
+        ("batched", "each", ("batch", 1 / 100, 2 / 100)),
         ("individual", "none", None),
         ("batched", "end", None),
     ],
@@ -54,7 +57,13 @@ def _study() -> Study:
         point("output/xfs/individual/fsync-each", 900, items=400),  # xfs not probed: left out
     ]
     fsinfo = {
-        "ext4": {"fsync": {"create": {"mean_ms": 0.95}, "append": {"mean_ms": 0.8}}},
+        "ext4": {
+            "fsync": {
+                "create": {"mean_ms": 0.95},
+                "append": {"mean_ms": 0.8},
+                "batch": {"mean_ms": 2.0},
+            }
+        },
         "tmpfs": {"fsync": {"create": {"mean_ms": 0.001}, "append": {"mean_ms": 0.001}}},
     }
     return Study(meta={"filesystems": fsinfo, "reference_fs": "ext4"}, points=points)
@@ -73,7 +82,7 @@ def test_the_model_is_checked_against_every_probed_synced_point():
     assert each["predicted"] == pytest.approx(expected, abs=0.1)
     assert each["error"] == pytest.approx(expected / 1_000 - 1, abs=1e-3)
     batch = rows["output/ext4/batched/fsync-batch"]
-    assert batch["predicted"] == pytest.approx(1 / (20e-6 + 0.02 * 0.95e-3), abs=0.1)
+    assert batch["predicted"] == pytest.approx(1 / (20e-6 + 0.01 * 2e-3), abs=0.1)
 
 
 def test_the_answer_says_whether_every_filesystem_is_within_25_percent_and_predicts_classes():
