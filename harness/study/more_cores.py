@@ -41,9 +41,10 @@ def oversubscription_text(study: Study) -> str:
         words = {"same": "within noise", "slower": "slower", "faster": "faster"}
         verdict = words[compare(p.spread, best.spread)]
         parts.append(f"{p.params['workers']}: {_median(p) / _median(best):.2f}x ({verdict})")
+    n = best.params["workers"]
     return (
         f" Oversubscribed process pools (more processes than the {cores} cores) against the "
-        f"best pool within them ({best.params['workers']} processes, "
+        f"best pool within them ({n} process{'' if n == 1 else 'es'}, "
         f"{_median(best):,.0f} items/s): " + ", ".join(parts) + "."
     )
 
@@ -66,6 +67,14 @@ def predict(study: Study) -> dict[str, Any] | None:
         f"σ={fitted.sigma:.3f}, κ={fitted.kappa:.4f}, X(N) = λN / (1 + σ(N-1) + κN(N-1))): "
         f"{listed}."
     )
+    if all(n == 1 for n, _ in best.values()):
+        text += (
+            " The fit gives no gain from more cores: more processes ran no faster than one "
+            f"(σ = {fitted.sigma:.2f} >= 1: the part that stays serial costs at least as much "
+            "as the work the processes share)."
+            if fitted.sigma >= 1
+            else " The fit gives no gain from more cores."
+        )
     if fitted.points <= 2:
         text += " With two points the curve passes through both: its shape is assumed, not tested."
     return {

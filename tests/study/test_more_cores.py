@@ -23,6 +23,8 @@ def test_points_past_the_cores_are_set_against_the_best_pool_within_them():
     text = more_cores.oversubscription_text(study)
 
     assert "best pool within them (2 processes, 18,000 items/s)" in text
+    one = more_cores.oversubscription_text(_study({1: 10_000, 2: 9_000, 5: 8_000}))
+    assert "(1 process, 10,000 items/s)" in one
     assert "3: 0.97x (within noise)" in text
     assert "20: 0.50x (slower)" in text
 
@@ -46,6 +48,10 @@ def test_a_pool_slower_than_one_process_predicts_one_worker_everywhere():
     found = more_cores.predict(_study({1: 10_000, 2: 8_000}))
 
     assert {v["workers"] for v in found["best"].values()} == {1}
+    assert (
+        "The fit gives no gain from more cores" in found["text"]
+        and "σ = 1.50 >= 1" in found["text"]
+    )
 
 
 def test_no_prediction_without_two_points_within_the_cores():
