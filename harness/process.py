@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import select
 import signal
 import subprocess
 import time
@@ -69,6 +70,32 @@ def has_exited(proc: subprocess.Popen) -> bool:
     except ChildProcessError:
         return proc.poll() is not None
     return info is not None
+
+
+def wait_exit(proc: subprocess.Popen, timeout_s: float) -> float | None:
+    """Wait up to `timeout_s` for the child to exit, without reaping it; the time.monotonic()
+    of the wake-up at its exit, else None.
+
+    A pidfd becomes readable at the exit itself, so the run's wall time ends there rather than
+    at the next poll (a 0.1 s poll made a 0.11 s program last 0.217 s). Without pidfd_open
+    (Linux < 5.3) waitid is polled every millisecond.
+    """
+    if proc.returncode is not None:
+        return time.monotonic()
+    try:
+        fd = os.pidfd_open(proc.pid)
+    except (AttributeError, OSError):
+        deadline = time.monotonic() + timeout_s
+        while not has_exited(proc):
+            if time.monotonic() >= deadline:
+                return None
+            time.sleep(0.001)
+        return time.monotonic()
+    try:
+        ready, _, _ = select.select([fd], [], [], timeout_s)
+        return time.monotonic() if ready else None
+    finally:
+        os.close(fd)
 
 
 def group_members(pgid: int) -> list[psutil.Process]:
