@@ -17,7 +17,7 @@ SCHEMA = 1
 SUMMARY_NAME = "summary.json"
 MANIFEST_NAME = "manifest.json"
 SPLIT_KEYS = ("on_cpu", "cpu_wait", "disk_wait", "network_wait", "lock_wait", "sleep", "other")
-STATUSES = ("ok", "failed", "timeout", "interrupted", "running")
+STATUSES = ("ok", "failed", "timeout", "interrupted", "running", "attached")
 
 
 @dataclass
@@ -26,13 +26,17 @@ class RunSummary:
 
     run_id: str
     target: str
-    kind: str  # "scenario" or "script"
+    kind: str  # "scenario", "script", "module", "command" or "attach"
     tool: str
     status: str = "running"
     schema: int = SCHEMA
     exit_code: int | None = None
     params: dict[str, Any] = field(default_factory=dict)
     started_at: str = ""
+    #: What ran (or was attached to), as the user gave it.
+    command: list[str] = field(default_factory=list)
+    #: The Python processes seen in the tree (pid, cmdline; the first few), for tool notes.
+    python_processes: list[dict[str, Any]] = field(default_factory=list)
     wall_s: float = 0.0
     cpu: dict[str, Any] = field(default_factory=dict)
     split: dict[str, float] = field(default_factory=dict)
