@@ -7,6 +7,7 @@ from rich.console import Console
 from typer.exceptions import TyperException
 
 from harness import tools
+from harness.commands.attach import attach_command
 from harness.commands.calibrate import calibrate_command
 from harness.commands.compare import compare_command
 from harness.commands.report import report_command
@@ -42,6 +43,7 @@ def list_command() -> None:
 
 
 app.command("run", cls=DashCommand)(run_command)
+app.command("attach")(attach_command)
 app.command("show")(show_command)
 app.command("compare")(compare_command)
 app.command("study")(study_command)

@@ -28,7 +28,7 @@ from harness.targets import Target
 from harness.tools.base import LaunchContext, Tool, ToolResult
 
 STDOUT_NAME, STDERR_NAME = "stdout.txt", "stderr.txt"
-EXIT_CODES = {"ok": 0, "failed": 1, "timeout": 124, "interrupted": 130}
+EXIT_CODES = {"ok": 0, "attached": 0, "failed": 1, "timeout": 124, "interrupted": 130}
 
 
 @dataclass

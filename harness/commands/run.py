@@ -186,14 +186,18 @@ def _run_one(request: RunRequest) -> int:
     with console.status(f"running {label}") as status:
 
         def progress(snap: dict) -> None:
-            status.update(
-                f"running {label}: {snap['elapsed_s']:.1f} s, "
-                f"{snap.get('cores', 0):.2f} cores, "
-                f"{snap.get('rss_mb', 0):.0f} MB RSS, {snap.get('threads', 0)} threads"
-            )
+            status.update(live_line(f"running {label}", snap))
 
         outcome = execute(request, progress)
     display.print_summary(console, outcome.summary, outcome.run_dir)
     if outcome.summary.error:
         err_console.print(f"error: {outcome.summary.run_id}: {outcome.summary.error['message']}")
     return outcome.exit_code
+
+
+def live_line(what: str, snap: dict[str, Any]) -> str:
+    """The status line while a run goes: the monitor's snapshot (cores over the last second)."""
+    return (
+        f"{what}: {snap['elapsed_s']:.1f} s, {snap.get('cores', 0):.2f} cores, "
+        f"{snap.get('rss_mb', 0):.0f} MB RSS, {snap.get('threads', 0)} threads"
+    )

@@ -73,9 +73,10 @@ def attach_problem(facts: Facts, pid: int, owner_uid: int, probe_errno: int | No
     if launched:
         return launched
     if owner_uid != facts.uid and not facts.cap_sys_ptrace:
+        as_whom = "as root (sudo)" if owner_uid == 0 else f"as {_user(owner_uid)}, or as root"
         return (
             f"pid {pid} belongs to user {_user(owner_uid)}, not {_user(facts.uid)}: run the "
-            f"command as {_user(owner_uid)}, or as root"
+            f"command {as_whom}"
         )
     if facts.yama_scope == 1 and not facts.cap_sys_ptrace:
         return (

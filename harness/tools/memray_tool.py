@@ -28,6 +28,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from harness import pycommand
 from harness.tools import access
 from harness.tools.base import LaunchContext, Tool, ToolResult, missing_module
 
@@ -76,6 +77,11 @@ class Memray(Tool):
         if shutil.which("gdb") is None and shutil.which("lldb") is None:
             return (
                 "memray attaches through gdb or lldb, and neither is installed: apt-get install gdb"
+            )
+        if not pycommand.process_is_python(pid):
+            return (
+                f"memray attaches to a Python process and pid {pid} is not one: use --tool "
+                "py-spy, which finds the Python processes under it"
             )
         facts = access.Facts.here()
         return access.attach_problem(
