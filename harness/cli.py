@@ -9,6 +9,7 @@ from typer.exceptions import TyperException
 from harness import tools
 from harness.commands.attach import attach_command
 from harness.commands.calibrate import calibrate_command
+from harness.commands.check import check_command
 from harness.commands.compare import compare_command
 from harness.commands.report import report_command
 from harness.commands.run import DashCommand, run_command
@@ -49,6 +50,7 @@ app.command("compare")(compare_command)
 app.command("study")(study_command)
 app.command("report")(report_command)
 app.command("calibrate")(calibrate_command)
+app.command("check")(check_command)
 
 
 def main() -> None:
