@@ -11,6 +11,7 @@ from harness.commands.attach import attach_command
 from harness.commands.calibrate import calibrate_command
 from harness.commands.check import check_command
 from harness.commands.compare import compare_command
+from harness.commands.export import export_command
 from harness.commands.report import report_command
 from harness.commands.run import DashCommand, run_command
 from harness.commands.show import show_command
@@ -51,6 +52,7 @@ app.command("study")(study_command)
 app.command("report")(report_command)
 app.command("calibrate")(calibrate_command)
 app.command("check")(check_command)
+app.command("export")(export_command)
 
 
 def main() -> None:
