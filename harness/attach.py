@@ -180,10 +180,19 @@ def _finish(
     summary.status = STATUS
     summary.wall_s = round(wall, 4)
     summary.artifacts["manifest"] = "manifest.json"
-    assemble.fill(summary, report, tool_result, None)
+    assemble.fill(summary, report, tool_result, None, tool, _source_roots(summary))
     if tool_result.unavailable:
         summary.error = {"message": tool_result.unavailable, "tool_unavailable": True}
     save(summary, run_dir)
+
+
+def _source_roots(summary: RunSummary) -> list[Path]:
+    """Where the attached program's source files may be: its working directory."""
+    pid = summary.params.get("pid")
+    try:
+        return [Path(os.readlink(f"/proc/{pid}/cwd")), Path.cwd()]
+    except OSError:
+        return [Path.cwd()]
 
 
 def _raise_interrupt(signum: int, frame: object) -> None:

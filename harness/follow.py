@@ -74,7 +74,8 @@ class PythonFollower:
         self._own_image = pycommand.image(os.getpid())  # a child before its exec looks like us
         self._watchers: list[subprocess.Popen] = []
         self.pythons: dict[int, PythonSeen] = {}
-        self._python_pids: set[int] = set()
+        self._python_pids: set[int] = set()  # live ones, seen as Python of their own
+        self.python_count = 0  # every one seen, the short-lived too
         self._forks = -1
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -91,10 +92,6 @@ class PythonFollower:
             self._thread.join()
             self._thread = None
         return list(self._watchers)
-
-    @property
-    def python_count(self) -> int:
-        return len(self._python_pids)
 
     def listed(self) -> list[dict[str, Any]]:
         """The Python processes seen, first ones first, at most MAX_LISTED."""
@@ -151,6 +148,7 @@ class PythonFollower:
         exec_again = pid in self._python_pids  # a Python seen before exec'd another one
         if not exec_again:
             self._python_pids.add(pid)
+            self.python_count += 1
             if len(self.pythons) < MAX_LISTED:
                 self.pythons[pid] = PythonSeen(pid, self._parent.get(pid, 0), cmdline)
         seen = self.pythons.get(pid) or PythonSeen(pid, self._parent.get(pid, 0), cmdline)

@@ -2,6 +2,14 @@
 
 Format history (bump SCHEMA and keep loading older versions):
   1: first version.
+  2: `causes` (seconds and shares of working-thread time by cause: python, native,
+     kernel:<family>, device, network, gil, lock, sleep, child, queued, other, unattributed;
+     `families`, the verdict's shares by bound, of which `filesystem` is new) and `callsites`
+     (the profiler's call sites with their wall time split by cause). A schema-1 summary has
+     neither; readers fall back to `split` and `verdict.shares`.
+  3: `command` (what ran, or the command line of an attached process) and `python_processes`
+     (the Python processes seen: pid, cmdline, which recording covered each); kinds `module`,
+     `command` and `attach`, status `attached`.
 """
 
 from __future__ import annotations
@@ -13,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-SCHEMA = 1
+SCHEMA = 3
 SUMMARY_NAME = "summary.json"
 MANIFEST_NAME = "manifest.json"
 SPLIT_KEYS = ("on_cpu", "cpu_wait", "disk_wait", "network_wait", "lock_wait", "sleep", "other")
@@ -49,6 +57,8 @@ class RunSummary:
     artifacts: dict[str, str] = field(default_factory=dict)
     tool_view: dict[str, Any] = field(default_factory=dict)
     monitor: dict[str, Any] = field(default_factory=dict)
+    causes: dict[str, Any] = field(default_factory=dict)
+    callsites: list[dict[str, Any]] = field(default_factory=list)
     tool_overhead: dict[str, Any] | None = None
     problems: list[str] = field(default_factory=list)
     error: dict[str, Any] | None = None

@@ -30,6 +30,8 @@ class Target:
     scenario: Scenario | None = None
     module: str | None = None
     command: list[str] = field(default_factory=list)
+    #: The built-in scenario a module or command runs (`python -m workloads.output`).
+    workload: Scenario | None = None
     #: How the user asked for it (resolve's arguments), so it can be asked for again.
     replay: dict[str, Any] = field(default_factory=dict)
 
@@ -219,7 +221,9 @@ def _module(module: str, args: list[str]) -> Target:
             f"-m {module}: no such module for {sys.executable} ({why}); run from the directory "
             "that holds its package, or install it into this environment"
         )
-    return Target(module, "module", None, list(args), {"argv": list(args)}, module=module)
+    target = Target(module, "module", None, list(args), {"argv": list(args)}, module=module)
+    target.workload = _scenario_of(module)
+    return target
 
 
 def _command(command: list[str]) -> Target:
@@ -240,4 +244,11 @@ def _command(command: list[str]) -> Target:
         name = Path(found.program).stem
     else:
         name = "python-c"
-    return Target(name, "command", None, [], {"argv": list(command)}, command=list(command))
+    target = Target(name, "command", None, [], {"argv": list(command)}, command=list(command))
+    if found is not None and found.mode == "module":
+        target.workload = _scenario_of(found.program)
+    return target
+
+
+def _scenario_of(module: str) -> Scenario | None:
+    return next((s for s in registry.SCENARIOS.values() if s.module == module), None)

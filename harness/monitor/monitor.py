@@ -12,6 +12,14 @@ from harness.monitor.report import MonitorReport, build_report
 from harness.monitor.sampler import Sampler
 
 
+def _perf_figures(sampler: Sampler) -> dict[str, object]:
+    """How the kernel's own sampling went: its samples of our threads, lost ones, or why not."""
+    ks = sampler.kernel_sampler
+    if ks is None:
+        return {"perf_samples": 0, "perf_problem": "turned off (PIPEPROF_PERF=0)"}
+    return {"perf_samples": ks.samples, "perf_lost": ks.lost, "perf_problem": ks.problem}
+
+
 class Monitor:
     """Measures where the time of the process tree rooted at `root_pid` goes.
 
@@ -85,6 +93,9 @@ class Monitor:
             delayacct=s.delayacct,
             monitor_cpu_s=self._thread_cpu_s + cpu_before_report,
             errors=s.errors,
+            stacks_read=s.stacks_read,
+            stacks_readable=s.stacks,
+            perf=_perf_figures(s),
         )
         return self._report
 

@@ -170,6 +170,10 @@ class Memray(Tool):
     def failure_hint(self, stderr_tail: str) -> str | None:
         return next((hint for key, hint in _HINTS.items() if key in stderr_tail), None)
 
+    def evidence(self, result: ToolResult, split: dict[str, float]) -> list[str]:
+        heap = result.metrics.get("peak_heap_mb")
+        return [] if heap is None else [f"memray's peak heap was {heap:.1f} MB."]
+
 
 def _wait_until_still(path: Path, settle_s: float = 0.5, limit_s: float = 15.0) -> None:
     """Until `path` has not changed for `settle_s` (the tracker closes it after detach)."""

@@ -67,6 +67,8 @@ def test_module_and_command_give_the_same_kind_of_run_as_the_scenario(three_ways
         assert summary.tool_view["metrics"]["samples"] > 0
         assert summary.command[-4:] == ["-m", "workloads.output", "--items", "2000"]
         assert summary.python_processes[0]["recorded_by"] == summary.python_processes[0]["pid"]
+        assert summary.artifacts["result"] == "result.json"  # prepared as the scenario is
+        assert any("is the output scenario" in p for p in summary.problems)
 
 
 def test_python_grandchild_of_a_shell_is_profiled(tmp_path: Path) -> None:

@@ -20,6 +20,7 @@ def test_module_target_runs_python_dash_m_with_its_arguments() -> None:
     assert target.argv("/py") == ["/py", "-m", "workloads.output", "--items", "5"]
     assert target.python_argv("/py") == target.argv("/py")
     assert target.params == {"argv": ["--items", "5"]}
+    assert target.workload is not None and target.workload.name == "output"  # a built-in one
 
 
 def test_a_module_is_found_in_the_current_directory_as_python_dash_m_would(
@@ -53,7 +54,7 @@ def test_command_target_keeps_the_command_as_it_is() -> None:
 def test_a_python_command_is_named_after_what_it_runs() -> None:
     target = targets.resolve(None, [], [], command=[sys.executable, "-m", "workloads.pipeline"])
 
-    assert target.name == "workloads.pipeline"
+    assert target.name == "workloads.pipeline" and target.workload.name == "pipeline"
     assert target.python_argv("/ignored") == [sys.executable, "-m", "workloads.pipeline"]
 
 
