@@ -118,7 +118,8 @@ class Memray(Tool):
         _wait_until_still(ctx.run_dir / CAPTURE)
 
     def child_note(self, run_dir: Path, pythons: list[dict[str, Any]]) -> str | None:
-        """memray follows forked children only: name the Python processes it has no capture of."""
+        """memray follows forked children only: name the Python processes it has no capture of
+        (those the monitor saw: it looks for new processes every 0.1 s)."""
         if not pythons:
             return None
         captured = {pid for pid, _ in _children(run_dir)}

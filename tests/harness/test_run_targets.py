@@ -104,7 +104,9 @@ def test_a_wrapping_tool_on_a_shell_command_leaves_the_monitor_and_says_so(tmp_p
 
 
 def test_memray_names_python_children_it_did_not_follow(tmp_path: Path) -> None:
-    code = "import subprocess, sys; subprocess.run([sys.executable, '-c', 'x = [0] * 10**6'])"
+    # The child lives 0.5 s: the monitor looks for new processes every 0.1 s.
+    child = "import time; x = [0] * 10**6; time.sleep(0.5)"
+    code = f"import subprocess, sys; subprocess.run([sys.executable, '-c', {child!r}])"
     out = tmp_path / "p"
     proc = harness("run", "--tool", "memray", "--out", str(out), "--", "python", "-c", code)
 
