@@ -75,6 +75,7 @@ class PythonFollower:
         self._watchers: list[subprocess.Popen] = []
         self.pythons: dict[int, PythonSeen] = {}
         self._python_pids: set[int] = set()  # live ones, seen as Python of their own
+        self._covered_by: dict[int, int] = {}  # a live Python -> the pid whose recording has it
         self.python_count = 0  # every one seen, the short-lived too
         self._forks = -1
         self._stop = threading.Event()
@@ -86,7 +87,7 @@ class PythonFollower:
         self._thread.start()
 
     def stop(self) -> list[subprocess.Popen]:
-        """Stop watching (one last pass first); every process on_python started."""
+        """Stop watching; every process on_python started."""
         if self._thread is not None:
             self._stop.set()
             self._thread.join()
@@ -114,6 +115,9 @@ class PythonFollower:
                 self._scan()
             for pid in list(self._parent):
                 self._look_at(pid)
+            for pid, by in list(self._covered_by.items()):
+                if pid in self._python_pids and not self._recording[by].alive():
+                    self._record(pid)  # its ancestor's recording ended: an orphan goes on
 
     def _scan(self) -> None:
         """Add the processes of the tree that appeared since the last scan."""
@@ -125,6 +129,7 @@ class PythonFollower:
             self._parent.pop(pid)
             self._image.pop(pid, None)
             self._python_pids.discard(pid)
+            self._covered_by.pop(pid, None)
         fresh = {pid: _ppid(pid) for pid in live - self._parent.keys()}
         added = True
         while added:  # a child and its parent can both be new
@@ -155,15 +160,21 @@ class PythonFollower:
         seen.cmdline = cmdline
         covering = self._covering(pid)
         if covering is not None and not exec_again:
-            seen.recorded_by = covering
+            seen.recorded_by = self._covered_by[pid] = covering
             return
-        if self._on_python is None:
+        self._record(pid, image)
+
+    def _record(self, pid: int, image: tuple[str, bytes] | None = None) -> None:
+        """Hand `pid` to on_python; its recording covers it (and its children) from now."""
+        self._covered_by.pop(pid, None)
+        image = image or pycommand.image(pid)
+        if self._on_python is None or image is None:  # None: gone since (or a zombie)
             return
         watchers = self._on_python(pid)
         self._watchers.extend(watchers)
         self._recording[pid] = _Recording(image, watchers)
-        if watchers:
-            seen.recorded_by = pid
+        if watchers and pid in self.pythons:
+            self.pythons[pid].recorded_by = pid
 
     def _covering(self, pid: int) -> int | None:
         """The nearest ancestor whose recording still runs on the image it was started on."""

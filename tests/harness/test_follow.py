@@ -14,8 +14,9 @@ from harness.follow import PythonFollower
 
 
 class Recorder:
-    """Stands in for a profiler: remembers whom it was asked to record; a live `sleep` plays
-    the running recording, so coverage of children is decided as with py-spy."""
+    """Stands in for a profiler: remembers whom it was asked to record; a `tail --pid` plays
+    the recording, which ends with its process as py-spy's does, so coverage of children is
+    decided as with py-spy."""
 
     def __init__(self) -> None:
         self.asked: list[tuple[int, str]] = []
@@ -23,7 +24,7 @@ class Recorder:
 
     def __call__(self, pid: int) -> list[subprocess.Popen]:
         self.asked.append((pid, Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")))
-        proc = subprocess.Popen(["sleep", "30"])
+        proc = subprocess.Popen(["tail", f"--pid={pid}", "-f", "/dev/null"])
         self.procs.append(proc)
         return [proc]
 
@@ -87,3 +88,24 @@ def test_forked_workers_are_left_to_their_parents_recording(recorder: Recorder) 
 
     assert len(recorder.asked) == 1  # the parent only; its recording covers the forks
     assert follower.python_count == 1
+
+
+def test_an_orphan_is_recorded_when_its_parents_recording_ends(recorder: Recorder) -> None:
+    # The parent starts a Python child in a session of its own and leaves at once.
+    child = "import time; time.sleep(1.0)"
+    code = (
+        "import subprocess, sys, time; "
+        f"subprocess.Popen([sys.executable, '-c', {child!r}], start_new_session=True); "
+        "time.sleep(0.3)"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code])
+    follower = PythonFollower(proc.pid, recorder)
+    follower.start()
+    try:
+        assert proc.wait(timeout=30) == 0
+        deadline = time.monotonic() + 5
+        while len(recorder.asked) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        follower.stop()
+    assert [cmd.split("\0")[-2] for _, cmd in recorder.asked] == [code, child]
