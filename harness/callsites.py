@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.flamegraph import Stacks, is_process_frame, is_thread_frame, split_frame
+from harness.stacks import Stacks, is_process_frame, is_thread_frame, split_frame
 
 CPU = "cpu"
 ANY = "any"

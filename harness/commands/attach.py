@@ -8,10 +8,11 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from harness import display, rundir, tools
+from harness import rundir, tools
 from harness.attach import AttachRequest, check, execute
 from harness.commands.run import TOOL_OPTION_KEYS, live_line
 from harness.errors import HarnessError
+from harness.render.console import print_summary
 
 console = Console(highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -56,7 +57,7 @@ def attach_command(
             status.update(live_line(f"watching {label}", snap))
 
         outcome = execute(request, progress)
-    display.print_summary(console, outcome.summary, outcome.run_dir)
+    print_summary(console, outcome.summary, outcome.run_dir)
     if outcome.summary.error:
         err_console.print(f"error: {outcome.summary.run_id}: {outcome.summary.error['message']}")
     if outcome.exit_code:

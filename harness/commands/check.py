@@ -12,11 +12,11 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from harness import targets, tools
+from harness import render, targets, tools
 from harness.errors import HarnessError
-from harness.gate import render
 from harness.gate.figures import RunFigures, read
 from harness.gate.judge import Limits, judge
+from harness.gate.outcome import Outcome
 from harness.gate.runs import Group, gather, match
 from harness.runner import RunRequest, execute
 from harness.summary import MANIFEST_NAME
@@ -73,7 +73,7 @@ def check_command(
     for group in gather(run, "RUN"):
         base, note = match(group, base_groups)
         _top_up(group, repeat)
-        outcome = render.Outcome(
+        outcome = Outcome(
             group.label, len(base.runs), len(group.runs), judge(base.runs, group.runs, limits)
         )
         outcome.failed_runs = [f"run {r.run_dir.name} ended {r.status}" for r in group.failed]
@@ -81,11 +81,10 @@ def check_command(
         if not all(r.per_item for r in [*base.runs, *group.runs]):
             outcome.notes.append("no item count in every run: CPU figures are per run")
         outcomes.append(outcome)
-    if format_ is Format.markdown:
-        console.print(escape(render.markdown(outcomes)), end="")
-    else:
-        for line in render.lines(outcomes):
-            console.print(escape(line))
+    text = render.get("gate", "markdown" if format_ is Format.markdown else "console")().render(
+        outcomes
+    )
+    console.print(escape(text), end="")
     if not all(o.passed for o in outcomes):
         raise typer.Exit(1)
 

@@ -9,8 +9,8 @@ from typing import Annotated
 
 import typer
 
+from harness import render, stack_sources
 from harness.errors import HarnessError
-from harness.exporters import export
 
 
 class StackFormat(StrEnum):
@@ -45,3 +45,16 @@ def export_command(
         output.write_bytes(data)
     except OSError as exc:
         raise HarnessError(f"--output {output}: cannot write it ({exc.strerror})") from None
+
+
+def export(run_dir: Path, fmt: str) -> bytes:
+    """The stacks of `run_dir` in format `fmt`: a viztracer trace is its own Chrome trace."""
+    found = stack_sources.load(run_dir)
+    if fmt == StackFormat.chrome_trace and found.trace_path is not None:
+        return found.trace_path.read_bytes()
+    options = {"name": found.name}
+    if fmt == StackFormat.chrome_trace:
+        options |= {"rate_hz": found.rate_hz or 0.0, "source": found.source}
+    elif fmt == StackFormat.folded:
+        options = {}
+    return render.get("stacks", fmt)(**options).render(found.stacks).encode()

@@ -11,8 +11,9 @@ import typer
 from rich.console import Console
 from typer.core import TyperCommand
 
-from harness import display, rundir, targets, tools
+from harness import rundir, targets, tools
 from harness.errors import HarnessError
+from harness.render.console import print_summary
 from harness.runner import RunRequest, execute
 from harness.targets import Target
 from harness.tools.base import Tool
@@ -189,7 +190,7 @@ def _run_one(request: RunRequest) -> int:
             status.update(live_line(f"running {label}", snap))
 
         outcome = execute(request, progress)
-    display.print_summary(console, outcome.summary, outcome.run_dir)
+    print_summary(console, outcome.summary, outcome.run_dir)
     if outcome.summary.error:
         err_console.print(f"error: {outcome.summary.run_id}: {outcome.summary.error['message']}")
     return outcome.exit_code

@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from harness.gate.figures import CPU, RSS, SYS, THROUGHPUT, USER, Figure, RunFigures, share_figure
-from harness.study.stats import Spread, spread
+from harness.stats import Spread, spread
 
 
 @dataclass(frozen=True)

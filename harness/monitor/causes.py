@@ -121,7 +121,7 @@ def system_fraction(utime: int, stime: int, fallback: float) -> float:
 
 
 def thread_causes(tt: Any, process_sys_fraction: float) -> ThreadCauses:
-    """Seconds by cause of one thread (report.ThreadTimes)."""
+    """Seconds by cause of one thread (threadtimes.ThreadTimes)."""
     th = tt.record
     out = ThreadCauses()
     sys_frac = system_fraction(

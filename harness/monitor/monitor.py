@@ -82,14 +82,14 @@ class Monitor:
         wall = s.window_end - self._started_at
         cpu_before_report = self._caller_cpu_s + time.thread_time() - c0
         self._report = build_report(
-            procs=s.procs,
+            procs=s.population.procs,
             wall_s=wall,
             interval_s=self.interval_s,
             samples=s.samples,
-            threads_seen=s.threads_seen,
+            threads_seen=s.population.threads_seen,
             peak_tree_rss_pages=s.peak_tree_rss_pages,
-            syscalls=s.syscalls,
-            wchans=s.wchans,
+            syscalls=s.blocked.syscalls,
+            wchans=s.blocked.wchans,
             delayacct=s.delayacct,
             monitor_cpu_s=self._thread_cpu_s + cpu_before_report,
             errors=s.errors,
@@ -102,4 +102,4 @@ class Monitor:
     def snapshot(self) -> dict[str, float | int]:
         """Live figures for a progress display: elapsed_s, cores (over the last ~1 s),
         rss_mb, threads, processes. Cheap: a copy of what the sampler last published."""
-        return dict(self._sampler.snapshot)
+        return dict(self._sampler.snapshot.figures)

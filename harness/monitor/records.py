@@ -90,12 +90,12 @@ class ThreadRecord:
         self.perf: Counter[str] = Counter()
         # Its lock samples by (futex word, what the rest of its process did then): "running"
         # when a sibling ran, else the category the siblings waited in ("" if none did).
-        # A word two threads wait on is a lock they contend for; see report.py.
+        # A word two threads wait on is a lock they contend for; see threadtimes.py.
         self.lock_ctx: Counter[tuple[bytes, str]] = Counter()
         self.last_running = False  # whether its last sample found it running
         self.visits = tid  # passes that sampled it (from its tid, to stagger schedstat reads)
         # When first sampled waiting on another thread or process (classify.IDLE_WAITS), and
-        # on_ns then; -1 before. Whether it is parked is judged from there on (report.py).
+        # on_ns then; -1 before. Whether it is parked is judged from there on (threadtimes.py).
         self.idle_since = -1.0
         self.idle_from_ns = -1
         # Category of its last blocked sample not in restart_syscall, which carries it over.

@@ -16,7 +16,6 @@ from harness.monitor import causes
 from harness.monitor.classify import (
     CHILD_WAIT,
     DISK,
-    IDLE_WAITS,
     IPC,
     LOCK,
     NETWORK,
@@ -25,7 +24,9 @@ from harness.monitor.classify import (
     STOPPED,
 )
 from harness.monitor.procfs import CLK_TCK, PAGE_SIZE
-from harness.monitor.records import ProcessRecord, ThreadRecord
+from harness.monitor.records import ProcessRecord
+from harness.monitor.threadtimes import is_parked, shared_lock_words, thread_times
+from harness.monitor.totals import cpu_seconds, io_totals
 
 SPLIT_KEYS: tuple[str, ...] = (
     "on_cpu",
@@ -48,14 +49,6 @@ _SPLIT_KEY = {
     OTHER: "other",
 }
 _DETAIL_KEY = {IPC: "ipc", CHILD_WAIT: "child_wait", STOPPED: "stopped", OTHER: "unclassified"}
-
-# A parked thread waits on the others: it is all but never blocked on anything but a lock, a
-# pipe/unix socket or a child, and from its first such wait, which comes after at most a short
-# start-up, it is (almost) never on CPU.
-PARKED_MAX_ON_CPU = 0.02
-PARKED_MIN_IDLE_SHARE = 0.95
-PARKED_MIN_SAMPLES = 3
-PARKED_MIN_WAITING_SHARE = 0.90
 
 TOP_PROCESSES_RSS = 5
 MAX_PROCESSES_LISTED = 50
@@ -143,224 +136,6 @@ class MonitorReport:
         return cls(**kwargs)
 
 
-@dataclass
-class ThreadTimes:
-    """One thread's exact times and its apportioned off-CPU time, in seconds.
-
-    `off_s` holds lock waits that were contention (`lock_contended_s`: for a lock held by a
-    running sibling, in CPython mostly the GIL; `lock_chain_s`: for a lock whose holder itself
-    waited, by what it waited on) or a thread's wait on a lock of its own for another's result
-    (`lock_own_s`); hand-offs are credited to what the siblings waited on (see lock_split).
-    """
-
-    record: ThreadRecord
-    lifetime_s: float
-    on_cpu_s: float
-    cpu_wait_s: float
-    off_s: dict[str, float]  # category -> seconds
-    parked: bool = False
-    lock_contended_s: float = 0.0
-    lock_chain_s: dict[str, float] = field(default_factory=dict)
-    lock_own_s: float = 0.0
-
-    @property
-    def top_category(self) -> str:
-        """Where most of its time went (on_cpu, cpu_wait or a wait category)."""
-        options = {"on_cpu": self.on_cpu_s, "cpu_wait": self.cpu_wait_s, **self.off_s}
-        return max(options, key=lambda k: options[k])
-
-
-@dataclass
-class LockSplit:
-    """A thread's lock samples by what they were (see lock_split)."""
-
-    contended: int = 0
-    chain: Counter[str] = field(default_factory=Counter)
-    handoff: Counter[str] = field(default_factory=Counter)
-    own: int = 0
-
-
-def shared_lock_words(procs: list[ProcessRecord]) -> frozenset[tuple[int, bytes]]:
-    """(pid, futex word) pairs that two or more threads of the process waited on: locks they
-    contend for (CPython's threads all wait for the GIL on the same words), as opposed to a
-    word only one thread waits on (a future's result, a queue, join)."""
-    waiters: dict[tuple[int, bytes], set[int]] = {}
-    for p in procs:
-        for th in p.all_threads():
-            for word, _ in th.lock_ctx:
-                waiters.setdefault((p.pid, word), set()).add(th.tid)
-    return frozenset(key for key, tids in waiters.items() if len(tids) > 1)
-
-
-def lock_split(th: ThreadRecord, shared: frozenset[tuple[int, bytes]]) -> LockSplit:
-    """What its lock samples were, from the word and what the siblings did meanwhile.
-
-    With a sibling running, on a word others waited on too: contention for a lock a running
-    thread holds (the GIL, or a lock held while computing). With every sibling waiting and two
-    or more threads queued on the word at once: a chain, the lock's holder waiting too, on what
-    the siblings waited on. Measured here, 4 threads taking turns on a lock held across a 2 ms
-    sleep: 1,178 futex samples against 285 in clock_nanosleep; crediting the futex waits to the
-    sleep called it sleep-bound, while only the lock serialises them. With every sibling
-    waiting and it alone on the word: a hand-off, credited to what the siblings waited on (a
-    consumer blocked on a queue that an event-loop thread fills from the network waits on the
-    network: on ingest_api, asyncio x16, counting it as lock gave lock 46% / network 43%, mixed,
-    for a latency-bound client; an idle pool worker waits on the one that works). Else its own
-    wait for another's result (a future, join).
-    """
-    out = LockSplit()
-    for (word, context), n in th.lock_ctx.items():
-        if context.startswith("chain:"):
-            out.chain[context[6:] or OTHER] += n
-        elif context == "running":
-            if (th.pid, word) in shared:
-                out.contended += n
-            else:
-                out.own += n
-        elif context:
-            out.handoff[context] += n
-        else:
-            out.own += n
-    return out
-
-
-def thread_times(
-    th: ThreadRecord, shared: frozenset[tuple[int, bytes]] = frozenset()
-) -> ThreadTimes:
-    """Exact on/wait from schedstat; the rest of its observed life split by blocked samples."""
-    on = max(0, th.on_ns - th.base_on_ns) / 1e9
-    wait = max(0, th.wait_ns - th.base_wait_ns) / 1e9
-    lifetime = max(th.last_seen - th.life_start, on + wait)
-    off = lifetime - on - wait
-    if not th.blocked:
-        return ThreadTimes(th, lifetime, on, wait, {OTHER: off} if off > 0 else {})
-    per_sample = off / th.blocked
-    locks = lock_split(th, shared)
-    counts = Counter(th.counts)
-    for category, n in locks.handoff.items():
-        counts[LOCK] -= n
-        counts[category] += n
-    off_s = {cat: per_sample * n for cat, n in counts.items() if n > 0}
-    return ThreadTimes(
-        th,
-        lifetime,
-        on,
-        wait,
-        off_s,
-        lock_contended_s=per_sample * locks.contended,
-        lock_chain_s={k: per_sample * n for k, n in locks.chain.items()},
-        lock_own_s=per_sample * locks.own,
-    )
-
-
-def is_parked(tt: ThreadTimes) -> bool:
-    """True for a thread that only waits on others (see MonitorReport)."""
-    th = tt.record
-    if th.blocked < PARKED_MIN_SAMPLES or tt.lifetime_s <= 0:
-        return False
-    idle = sum(th.counts[c] for c in IDLE_WAITS)
-    if idle < PARKED_MIN_IDLE_SHARE * th.blocked:
-        return False
-    waiting_s, cpu_s = waiting_phase(tt)
-    return (
-        waiting_s >= PARKED_MIN_WAITING_SHARE * tt.lifetime_s
-        and cpu_s < PARKED_MAX_ON_CPU * tt.lifetime_s
-    )
-
-
-def waiting_phase(tt: ThreadTimes) -> tuple[float, float]:
-    """(seconds, on-CPU seconds) of its life from its first sampled wait on another thread or
-    process (its whole life if there was none).
-
-    A pool parent's main thread starts the interpreter and the pool (~80 ms on CPU), then only
-    waits: that start-up says nothing of whether it is parked. But a worker first sampled
-    waiting when its work is done has a waiting phase that is a sliver of its life.
-    """
-    th = tt.record
-    if th.idle_from_ns < 0:
-        return tt.lifetime_s, tt.on_cpu_s
-    waiting_s = min(tt.lifetime_s, max(0.0, th.last_seen - th.idle_since))
-    return waiting_s, min(tt.on_cpu_s, max(0, th.on_ns - th.idle_from_ns) / 1e9)
-
-
-def _vanished_by_parent(procs: list[ProcessRecord]) -> dict[int, list[ProcessRecord]]:
-    """Processes that vanished (were reaped), by parent pid."""
-    by_ppid: dict[int, list[ProcessRecord]] = {}
-    for c in procs:
-        if c.vanished_at is not None:
-            by_ppid.setdefault(c.ppid, []).append(c)
-    return by_ppid
-
-
-def _reaped_into(
-    parent: ProcessRecord, vanished: dict[int, list[ProcessRecord]], at: float
-) -> list[ProcessRecord]:
-    """Children of `parent` that vanished (were reaped) before `parent` was last read at `at`."""
-    return [
-        c
-        for c in vanished.get(parent.pid, [])
-        if c is not parent
-        and c.vanished_at is not None
-        and c.vanished_at <= at
-        and c.starttime >= parent.starttime
-    ]
-
-
-def _cpu_seconds(procs: list[ProcessRecord], on_cpu_s: dict[int, float]) -> tuple[float, float]:
-    """(user, sys) seconds of the tree.
-
-    Each counted process counts the larger of its tick counters and its threads' schedstat
-    on-CPU time (`on_cpu_s`, by id of the record): schedstat is read at every pass while a
-    thread runs, process stat only every SLOW_REFRESH_S, so for a process that exits the
-    schedstat figure is the fresher one. The excess is split like its ticks.
-    Then parents' reaped-children counters add what they hold beyond the children we counted:
-    children's CPU after our last look at them, and children too short-lived to be seen.
-    """
-    vanished = _vanished_by_parent(procs)
-    user = sys_ = 0.0
-    counted: dict[int, float] = {}  # id(record) -> its own seconds, as counted (or not)
-    for p in procs:
-        own_u = (p.utime - p.base_utime) / CLK_TCK
-        own_s = (p.stime - p.base_stime) / CLK_TCK
-        extra = 0.0 if p.excluded else max(0.0, on_cpu_s.get(id(p), 0.0) - own_u - own_s)
-        user_frac = own_u / (own_u + own_s) if own_u + own_s > 0 else 1.0
-        counted[id(p)] = own_u + own_s + extra
-        if not p.excluded:
-            user += own_u + extra * user_frac
-            sys_ += own_s + extra * (1.0 - user_frac)
-    for p in procs:
-        d_user = (p.cutime - p.base_cutime) / CLK_TCK
-        d_sys = (p.cstime - p.base_cstime) / CLK_TCK
-        if d_user + d_sys <= 0:
-            continue
-        # The kernel folds a reaped child's whole life (and its own reaped children) in.
-        folded = sum(
-            counted[id(c)] + (c.base_utime + c.base_stime + c.cutime + c.cstime) / CLK_TCK
-            for c in _reaped_into(p, vanished, p.last_read)
-        )
-        rest = d_user + d_sys - folded
-        if rest > 0:
-            user += rest * d_user / (d_user + d_sys)
-            sys_ += rest * d_sys / (d_user + d_sys)
-    return user, sys_
-
-
-def _io(procs: list[ProcessRecord]) -> dict[str, int]:
-    """I/O of the tree. The kernel adds a reaped child's I/O to its parent's counters, so a
-    parent's figures are net of the children we saw (they count on their own)."""
-    vanished = _vanished_by_parent(procs)
-    total = [0, 0, 0, 0]
-    for p in procs:
-        if p.excluded or p.io is None or p.base_io is None:
-            continue
-        own = [now - base for now, base in zip(p.io, p.base_io, strict=True)]
-        for c in _reaped_into(p, vanished, p.io_read_at):
-            if c.io is not None:
-                own = [v - cv for v, cv in zip(own, c.io, strict=True)]
-        total = [t + max(0, v) for t, v in zip(total, own, strict=True)]
-    keys = ("read_bytes", "write_bytes", "read_chars", "write_chars")
-    return dict(zip(keys, total, strict=True))
-
-
 def build_report(
     *,
     procs: list[ProcessRecord],
@@ -396,7 +171,7 @@ def build_report(
         id(p): sum(max(0, th.on_ns - th.base_on_ns) for th in p.all_threads()) / 1e9
         for p in counted
     }
-    user_s, sys_s = _cpu_seconds(procs, on_cpu_by_proc)
+    user_s, sys_s = cpu_seconds(procs, on_cpu_by_proc)
     # CPU of threads and children too short-lived to be sampled: in the split as on-CPU time.
     unseen = causes.unseen_cpu(user_s, sys_s, list(by_thread.values()))
 
@@ -495,7 +270,7 @@ def build_report(
             "voluntary": sum(max(0, th.vcsw - th.base_vcsw) for th in all_threads),
             "involuntary": sum(max(0, th.ivcsw - th.base_ivcsw) for th in all_threads),
         },
-        io=_io(procs),
+        io=io_totals(procs),
         memory={
             # The sampled sum of the tree can miss a short peak; no process's own exact
             # high-water mark (VmHWM) can be above the tree's peak, so take the larger.

@@ -16,7 +16,7 @@ thread held the GIL, so a run is recorded twice at once:
 Figures (collect()):
 - samples: thread-samples of the main recording (each round adds one per live thread).
 - idle_fraction: share of those whose stack ends in a recognisable blocking call
-  (`flamegraph.is_waiting_stack`). py-spy knows from the OS which threads sleep, but its raw
+  (`stacks.is_waiting_stack`). py-spy knows from the OS which threads sleep, but its raw
   output drops that mark, and a blocking C call made from user code (time.sleep, file I/O) looks
   like running code: a lower bound. active_fraction = 1 - idle_fraction: on CPU or blocked where
   the stack cannot show it. The monitor's exact on-CPU split is the reference.
@@ -44,8 +44,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from harness import flamegraph as fg
+from harness import stacks as st
 from harness.errors import HarnessError
+from harness.render.flamegraph import FlameGraph
+from harness.render.speedscope import Speedscope
 from harness.tools import access
 from harness.tools.base import LaunchContext, Tool, ToolResult
 
@@ -307,7 +309,7 @@ def _wait_for_start(proc: subprocess.Popen, log_path: Path) -> float | None:
     return None
 
 
-def _read_main(run_dir: Path, result: ToolResult) -> fg.Stacks:
+def _read_main(run_dir: Path, result: ToolResult) -> st.Stacks:
     """The main recording merged with those of further Python processes (pyspy.<pid>.folded)."""
     path = run_dir / FOLDED
     extra = sorted(p for p in run_dir.glob("pyspy.*.folded") if p.name != GIL_FOLDED)
@@ -318,9 +320,9 @@ def _read_main(run_dir: Path, result: ToolResult) -> fg.Stacks:
         )
         return {}
     malformed: list[str] = []
-    stacks: fg.Stacks = {}
+    stacks: st.Stacks = {}
     for part in [path, *extra] if path.is_file() else extra:
-        found = fg.parse_folded(part.read_text(errors="replace"), malformed=malformed)
+        found = st.parse_folded(part.read_text(errors="replace"), malformed=malformed)
         for stack, count in found.items():
             stacks[stack] = stacks.get(stack, 0) + count
     if malformed:
@@ -344,23 +346,23 @@ def _free_stem(run_dir: Path, stem: str) -> str:
     return name
 
 
-def _render(run_dir: Path, stacks: fg.Stacks, rate: Any, result: ToolResult) -> None:
-    total = fg.total_samples(stacks)
+def _render(run_dir: Path, stacks: st.Stacks, rate: Any, result: ToolResult) -> None:
+    total = st.total_samples(stacks)
     at = f" at {rate} Hz" if rate else ""
     subtitle = (
         f"{total} thread samples{at}, threads and processes merged; "
         "blue: waiting in a lock, join, select or socket call"
     )
-    svg = fg.render_svg(fg.strip_roots(stacks), f"py-spy: {run_dir.name}", subtitle=subtitle)
+    svg = FlameGraph(f"py-spy: {run_dir.name}", subtitle).render(st.strip_roots(stacks))
     _write_text(run_dir / FLAMEGRAPH, svg)
-    _write_text(run_dir / SPEEDSCOPE, json.dumps(fg.to_speedscope(stacks, run_dir.name)))
+    _write_text(run_dir / SPEEDSCOPE, Speedscope(run_dir.name).render(stacks))
     result.artifacts["flamegraph"] = FLAMEGRAPH
     result.artifacts["speedscope"] = SPEEDSCOPE
 
 
-def _figures(stacks: fg.Stacks, result: ToolResult) -> None:
-    total = fg.total_samples(stacks)
-    idle = fg.waiting_samples(stacks) / total
+def _figures(stacks: st.Stacks, result: ToolResult) -> None:
+    total = st.total_samples(stacks)
+    idle = st.waiting_samples(stacks) / total
     pids: set[str] = set()
     threads: set[str] = set()
     for stack in stacks:
@@ -384,9 +386,9 @@ def _figures(stacks: fg.Stacks, result: ToolResult) -> None:
             "value": float(count),
             "unit": "samples",
             "share": round(count / total, 4),
-            "waiting": fg.is_waiting_frame(frame),
+            "waiting": st.is_waiting_frame(frame),
         }
-        for frame, count in fg.top_frames(fg.strip_roots(stacks), TOP_N)
+        for frame, count in st.top_frames(st.strip_roots(stacks), TOP_N)
     ]
 
 
@@ -407,7 +409,7 @@ def _gil(
         why = hint(log) or (log.strip().splitlines() or ["no output"])[-1]
         result.problems.append(f"GIL share unknown: the GIL companion wrote nothing ({why})")
         return
-    gil_samples = fg.total_samples(fg.parse_folded(path.read_text(errors="replace")))
+    gil_samples = st.total_samples(st.parse_folded(path.read_text(errors="replace")))
     result.metrics["gil_samples"] = gil_samples
     if meta.get("stopped_at") is None and meta:
         meta["stopped_at"] = path.stat().st_mtime
@@ -436,7 +438,7 @@ def _gil(
 
 
 def _where(frame: str) -> str:
-    name, file, line = fg.split_frame(frame)
+    name, file, line = st.split_frame(frame)
     if file is None:
         return name
     return f"{file}:{line} {name}" if line is not None else f"{file} {name}"

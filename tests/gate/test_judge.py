@@ -8,7 +8,8 @@ import pytest
 
 from harness.gate.figures import RunFigures, from_summary
 from harness.gate.judge import Limits, judge
-from harness.gate.render import Outcome, lines, markdown
+from harness.gate.outcome import Outcome
+from harness.render.gate import GateLines, GateMarkdown
 
 
 def runs(cpu_us: list[float], disk: float = 0.0, rss: float = 50.0) -> list[RunFigures]:
@@ -90,11 +91,11 @@ def test_causes_families_come_before_verdict_shares() -> None:
 def test_lines_name_each_failed_figure_and_markdown_has_every_figure() -> None:
     found = judge(runs([80, 81, 83], disk=0.1), runs([96, 97, 99], disk=0.45), Limits())
     outcome = Outcome("job under none", 3, 3, found)
-    text = lines([outcome])
+    text = GateLines().render([outcome]).splitlines()
     assert text[0].startswith("CPU per item 81.0 us -> 97.0 us (+19.8%, limit +5%;")
     assert text[-1] == "FAIL: 1 of 1 target(s) regressed"
     assert any(line.startswith("disk share 10.0% -> 45.0% (+35.0 pp") for line in text)
-    table = markdown([outcome])
+    table = GateMarkdown().render([outcome])
     assert table.startswith("### pipeprof check: FAIL")
     assert (
         "| peak RSS | 50.0 MB [50.0-50.0 MB] | 50.0 MB [50.0-50.0 MB] | +0.0% | +10% | ok |"

@@ -9,9 +9,11 @@ import pytest
 
 from harness.monitor import MonitorReport
 from harness.monitor import classify as c
+from harness.monitor.blocked import note_lock_context
 from harness.monitor.procfs import CLK_TCK, FdBudget, ProcFile
 from harness.monitor.records import ProcessRecord, ThreadRecord
-from harness.monitor.report import build_report, is_parked, thread_times
+from harness.monitor.report import build_report
+from harness.monitor.threadtimes import is_parked, shared_lock_words, thread_times
 
 _NOWHERE = ProcFile("/nonexistent", FdBudget(0))
 
@@ -223,21 +225,19 @@ def _waits(*pairs: tuple[ThreadRecord, str, bytes]) -> list[tuple[ThreadRecord, 
 
 
 def test_each_futex_wait_keeps_its_word_and_what_the_siblings_did():
-    from harness.monitor.sampler import Sampler
-
     consumer = thread(1, 1, life=1.0, on=0.1)
     loop = thread(1, 2, life=1.0, on=0.1)
     gil_waiter = thread(2, 3, life=1.0, on=0.1)
     procs = {1: process(1, consumer, loop), 2: process(2, gil_waiter)}
     # Given: nobody runs; the consumer waits on a futex while the loop thread waits on a socket.
-    Sampler._note_lock_context(
+    note_lock_context(
         procs[1],
         _waits((consumer, c.LOCK, b"202 0x7f10 0x80"), (loop, c.NETWORK, b"232 0x3 0x1")),
         running_any=False,
         everyone=True,
     )
     # Given: a sibling runs while it waits.
-    Sampler._note_lock_context(
+    note_lock_context(
         procs[2], _waits((gil_waiter, c.LOCK, b"202 0x7f20 0x80")), running_any=True, everyone=True
     )
 
@@ -259,8 +259,6 @@ def test_a_wait_on_a_word_of_its_own_while_the_others_wait_is_handed_off():
 
 
 def test_lock_waits_are_contention_a_chain_a_hand_off_or_a_wait_of_its_own():
-    from harness.monitor.report import shared_lock_words
-
     gil_a = thread(1, 1, life=1.0, on=0.2, lock=10)
     gil_a.lock_ctx = Counter({(b"0x7f00", "running"): 10})
     gil_b = thread(1, 2, life=1.0, on=0.2, lock=10)
@@ -289,10 +287,8 @@ def test_lock_waits_are_contention_a_chain_a_hand_off_or_a_wait_of_its_own():
 
 
 def test_threads_queued_at_once_on_a_word_while_the_holder_sleeps_are_a_chain():
-    from harness.monitor.sampler import Sampler
-
     a, b, holder = (thread(1, t, life=1.0, on=0.1) for t in (1, 2, 3))
-    Sampler._note_lock_context(
+    note_lock_context(
         process(1, a, b, holder),
         _waits(
             (a, c.LOCK, b"202 0x9900 0x80"),

@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from harness import flamegraph as fg
+from harness import stacks as st
+from harness.commands.export import export
 from harness.errors import HarnessError
-from harness.exporters import export
-from harness.exporters.chrome_trace import LAYOUT
+from harness.render.chrome_trace import LAYOUT
+from harness.render.speedscope import SPEEDSCOPE_SCHEMA
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 # One process whose command line holds a ';' and a thread with a name, as py-spy writes them.
@@ -60,7 +61,7 @@ def test_folded_merges_the_recordings_of_every_process(pyspy_run: Path) -> None:
 
 def test_speedscope_keeps_every_sample(pyspy_run: Path) -> None:
     doc = json.loads(export(pyspy_run, "speedscope"))
-    assert doc["$schema"] == fg.SPEEDSCOPE_SCHEMA
+    assert doc["$schema"] == SPEEDSCOPE_SCHEMA
     assert sum(sum(p["weights"]) for p in doc["profiles"]) == 65
     assert {p["name"].split(" / ")[1] for p in doc["profiles"]} == {
         "thread (8): MainThread",
@@ -95,7 +96,7 @@ def test_viztracer_runs_pass_their_own_trace_on_and_fold_own_time(tmp_path: Path
     shutil.copy(FIXTURES / "viztracer" / "trace.json", run / "trace.json")
 
     assert export(run, "chrome-trace") == (run / "trace.json").read_bytes()
-    folded = fg.parse_folded(export(run, "folded").decode())
+    folded = st.parse_folded(export(run, "folded").decode())
     events = json.loads((run / "trace.json").read_text())["traceEvents"]
     calls = sorted(
         (e for e in events if e.get("ph") == "X" and "dur" in e),

@@ -1,7 +1,7 @@
-"""A Chrome trace (the JSON format Perfetto's UI and chrome://tracing open) of a run's stacks.
+"""Stacks as a Chrome trace (the JSON format Perfetto's UI and chrome://tracing open).
 
-A viztracer run already has one (its trace.json, a real timeline): it is passed on as it is.
-py-spy's samples carry no times, so each thread's stacks are laid out one after the other,
+A viztracer run already has one (its trace.json, a real timeline): `harness export` passes it on
+as it is. Sampled stacks carry no times, so each thread's stacks are laid out one after the other,
 merged by common prefix (what speedscope calls left-heavy): a call's width is its samples over
 the sampling rate, but the order is not the order things happened in. The trace says so in its
 metadata (`otherData.layout`).
@@ -9,13 +9,15 @@ metadata (`otherData.layout`).
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
-from harness import flamegraph as fg
-from harness.exporters.folded import json_bytes, label
-from harness.exporters.sources import RunStacks
+from harness import stacks as st
+from harness.render.base import Renderer
+from harness.render.folded import label
 
 _PID = re.compile(r"^process (\d+):")
 _TID = re.compile(r"^thread \((\d+)\)")
@@ -23,45 +25,43 @@ Lane = tuple[int, int, tuple[str, ...], list[str]]
 LAYOUT = "samples merged by stack per thread (left-heavy), not a timeline"
 
 
-def render(run: RunStacks) -> bytes:
-    if run.trace_path is not None:
-        return run.trace_path.read_bytes()
-    return json_bytes(trace(run))
+@dataclass
+class ChromeTrace(
+    Renderer[st.Stacks], subject="stacks", format="chrome-trace", extension="trace.json"
+):
+    """traceEvents: complete ("X") events per thread and the process and thread names ("M");
+    `rate_hz` makes a sample's width, `name` and `source` go into the metadata."""
+
+    rate_hz: float = 100.0
+    name: str = "profile"
+    source: str = ""
+
+    def render(self, data: st.Stacks) -> str:
+        return json.dumps(self.trace(data), separators=(",", ":"))
+
+    def trace(self, data: st.Stacks) -> dict[str, Any]:
+        us_per_sample = 1e6 / (self.rate_hz or 100.0)
+        lanes: dict[tuple[int, int], list[tuple[tuple[str, ...], int]]] = {}
+        names: dict[tuple[int, int | None], str] = {}
+        for (pid, tid, frames, roots), count in stacks_by_lane(data):
+            lanes.setdefault((pid, tid), []).append((frames, count))
+            for root in roots:
+                names[(pid, None) if _PID.match(root) else (pid, tid)] = label(root)
+        events: list[dict[str, Any]] = []
+        for (pid, tid), stacks in sorted(lanes.items()):
+            events += _lay_out(pid, tid, sorted(stacks), us_per_sample)
+        for (pid, tid), name in sorted(names.items(), key=lambda item: str(item[0])):
+            kind = "process_name" if tid is None else "thread_name"
+            meta: dict[str, Any] = {"name": kind, "ph": "M", "pid": pid, "args": {"name": name}}
+            if tid is not None:
+                meta["tid"] = tid
+            events.append(meta)
+        other = {"exporter": "pipeprof", "run": self.name, "layout": LAYOUT}
+        other |= {"rate_hz": self.rate_hz, "source": self.source}
+        return {"traceEvents": events, "displayTimeUnit": "ms", "otherData": other}
 
 
-def trace(run: RunStacks) -> dict[str, Any]:
-    """traceEvents: complete ("X") events per thread and the process and thread names ("M")."""
-    us_per_sample = 1e6 / (run.rate_hz or 100)
-    lanes: dict[tuple[int, int], list[tuple[tuple[str, ...], int]]] = {}
-    names: dict[tuple[int, int | None], str] = {}
-    for stack, count in stacks_by_lane(run.stacks):
-        pid, tid, frames, roots = stack
-        lanes.setdefault((pid, tid), []).append((frames, count))
-        for root in roots:
-            names[(pid, None) if _PID.match(root) else (pid, tid)] = label(root)
-    events: list[dict[str, Any]] = []
-    for (pid, tid), stacks in sorted(lanes.items()):
-        events += _lay_out(pid, tid, sorted(stacks), us_per_sample)
-    for (pid, tid), name in sorted(names.items(), key=lambda item: str(item[0])):
-        kind = "process_name" if tid is None else "thread_name"
-        meta: dict[str, Any] = {"name": kind, "ph": "M", "pid": pid, "args": {"name": name}}
-        if tid is not None:
-            meta["tid"] = tid
-        events.append(meta)
-    return {
-        "traceEvents": events,
-        "displayTimeUnit": "ms",
-        "otherData": {
-            "exporter": "pipeprof",
-            "run": run.name,
-            "layout": LAYOUT,
-            "rate_hz": run.rate_hz,
-            "source": run.source,
-        },
-    }
-
-
-def stacks_by_lane(stacks: fg.Stacks) -> Iterator[tuple[Lane, int]]:
+def stacks_by_lane(stacks: st.Stacks) -> Iterator[tuple[Lane, int]]:
     """(pid, tid, frames below the roots, roots) and count of each stack; 0 where unknown."""
     for stack, count in stacks.items():
         pid = tid = 0

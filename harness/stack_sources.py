@@ -1,5 +1,5 @@
-"""Where a run's stacks are: py-spy's folded samples (every process it recorded), or the calls
-of viztracer's trace, weighted by their own time in microseconds."""
+"""Where a run's stacks are, for `harness export`: py-spy's folded samples (every process it
+recorded), or the calls of viztracer's trace, weighted by their own time in microseconds."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 
 import orjson
 
-from harness import flamegraph as fg
+from harness import stacks as st
 from harness.errors import HarnessError
 
 DEFAULT_RATE = 100
@@ -23,7 +23,7 @@ class RunStacks:
     """Stacks (root first, py-spy's process and thread frames included) with their weight."""
 
     name: str
-    stacks: fg.Stacks
+    stacks: st.Stacks
     unit: str  # "samples" | "us"
     rate_hz: float | None  # samples per second, for "samples"
     source: str  # the file(s) they came from
@@ -36,9 +36,9 @@ def load(run_dir: Path) -> RunStacks:
         raise HarnessError(f"{run_dir} is not a run directory: give profiles/<run>")
     folded = sorted(p for p in run_dir.glob("pyspy*.folded") if "gil" not in p.name)
     if folded:
-        stacks: fg.Stacks = {}
+        stacks: st.Stacks = {}
         for path in folded:
-            for stack, count in fg.parse_folded(path.read_text(errors="replace")).items():
+            for stack, count in st.parse_folded(path.read_text(errors="replace")).items():
                 stacks[stack] = stacks.get(stack, 0) + count
         return RunStacks(
             run_dir.name, stacks, "samples", _rate(run_dir), ", ".join(p.name for p in folded)
@@ -68,7 +68,7 @@ def _rate(run_dir: Path) -> float:
     return DEFAULT_RATE
 
 
-def _trace_stacks(path: Path) -> fg.Stacks:
+def _trace_stacks(path: Path) -> st.Stacks:
     """Own time (us) of each call path of a viztracer trace, per process and thread."""
     try:
         events = orjson.loads(path.read_bytes()).get("traceEvents") or []
@@ -82,7 +82,7 @@ def _trace_stacks(path: Path) -> fg.Stacks:
         elif e.get("ph") == "M" and e.get("name") in ("process_name", "thread_name"):
             key = (e.get("pid"), e.get("tid") if e["name"] == "thread_name" else None)
             names[key] = str((e.get("args") or {}).get("name", ""))
-    stacks: fg.Stacks = {}
+    stacks: st.Stacks = {}
     for (pid, tid), lane in lanes.items():
         roots = (
             f'process {pid}:"{names.get((pid, None), "")}"',
@@ -93,7 +93,7 @@ def _trace_stacks(path: Path) -> fg.Stacks:
 
 
 def _add_lane(
-    lane: list[tuple[float, float, str]], roots: tuple[str, ...], stacks: fg.Stacks
+    lane: list[tuple[float, float, str]], roots: tuple[str, ...], stacks: st.Stacks
 ) -> None:
     """Nest one thread's calls by time; add each call's own time to its path."""
     open_calls: list[list[Any]] = []  # [end, name, duration, time in nested calls]
