@@ -4,18 +4,20 @@ With one run a side a figure fails when it moved past the limit the worse way. W
 more a side it must also be clear of the noise: the changed program's best run must be worse
 than the baseline's median run, and worse than the baseline's best run by the limit (twice the
 limit for CPU time). The best of several runs is the least disturbed one (on a loaded machine
-CPU time only grows), and still CPU time drifts with the machine's load: measured here (2 cores shared with other test suites,
-`harness run --tool none` five times, twice, 20 s apart, one program of 0.2 s CPU), the best
-run moved by 8% and the median by 8% between the two sets; the same program doing 20% more
-work moved them by 17-18%. Resampling twenty runs of a 0.2 s program (85-138 us per item) into
-sets of five, 20,000 times, against the same runs scaled by 1.2: this rule called the same
-program worse 1.3% of the time and the heavier one 89%; the limit on medians alone called the
-same program worse 23% of the time. With ten runs of a ~0.7 s program (80-96 us per item) and
-ten of it doing 20% more work, it made no false call and caught every heavier set: give the gate
-runs of a second or more.
+CPU time only grows), and still CPU time drifts with the machine's load: measured here (2 cores
+shared with other test suites, `harness run --tool none` five times, twice, 20 s apart, one
+program of 0.2 s CPU), the best run moved by 8% and the median by 8% between the two sets; the
+same program doing 20% more work moved them by 17-18%. Resampling twenty runs of a 0.2 s program
+(85-138 us per item) into sets of five, 20,000 times, against the same runs scaled by 1.2: this
+rule called the same program worse 1.3% of the time and the heavier one 89%; the limit on
+medians alone called the same program worse 23% of the time. With ten runs of a ~0.7 s program
+(80-96 us per item) and ten of it doing 20% more work, it made no false call and caught every
+heavier set: give the gate runs of a second or more, and alternate baseline and changed runs
+where you can: two sets of five runs of one ~0.9 s program taken one after the other here had
+medians 12% apart, taken in alternation 0.1-1.1% (tests/gate/test_check_command.py).
 
-Changes: CPU per item and peak RSS relative to the baseline; user and system CPU per item
-each relative to the baseline's whole CPU per item (so a small system time doubling is not a
+Changes: CPU per item and peak RSS relative to the baseline; user and system CPU per item each
+relative to the baseline's whole CPU per item (so a small system time doubling is not a
 regression of the program); cause shares in percentage points; items/s relative, a drop.
 """
 
