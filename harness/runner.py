@@ -310,7 +310,7 @@ def _finish(
     )
     if (run_dir / assemble.RESULT_NAME).exists():
         summary.artifacts["result"] = assemble.RESULT_NAME
-    assemble.fill(summary, report, tool_result, result, tool, roots)
+    assemble.fill(summary, report, tool_result, result, tool, roots, run_dir)
     if tool_result.unavailable and status == "ok":
         status = summary.status = "failed"
     if status != "ok":

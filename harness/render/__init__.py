@@ -20,6 +20,7 @@ RENDERERS: dict[tuple[str, str], str] = {
     ("stacks", "folded"): "harness.render.folded:Folded",
     ("stacks", "chrome-trace"): "harness.render.chrome_trace:ChromeTrace",
     ("stack-diff", "svg"): "harness.render.flamegraph:DiffFlameGraph",
+    ("cause-stacks", "svg"): "harness.render.causeflame:CauseFlameGraph",
     ("comparison", "console"): "harness.render.console:ComparisonConsole",
     ("comparison", "html"): "harness.render.htmlrenderer:ComparisonHtml",
     ("calibration", "console"): "harness.render.console:CalibrationConsole",

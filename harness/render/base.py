@@ -6,7 +6,8 @@ and `extension` names the file it belongs in. A renderer declares these in its c
 `subject` says what data a renderer takes (the registry in harness/render/__init__.py is keyed
 by subject and format):
 - "runs": a summary.RunSet (one run, or many as one table);
-- "stacks": stacks.Stacks; "stack-diff": a (before, after) pair of them;
+- "stacks": stacks.Stacks; "stack-diff": a (before, after) pair of them; "cause-stacks":
+  stacks with their seconds by family of causes (render/causeflame.py);
 - "comparison": a compare.Comparison;
 - "calibration": a calibrate.Calibration;
 - "report": the report's page context (report/build.py); "study": a study.results.Study.

@@ -27,6 +27,7 @@ T = TypeVar("T")
 #: Artifacts worth opening, printed as paths after a run's summary.
 OPENABLE = (
     "flamegraph",
+    "flamegraph_causes",
     "memray_flamegraph",
     "scalene_html",
     "speedscope",
@@ -71,6 +72,26 @@ def split_line(split: dict[str, float]) -> str:
     return ", ".join(parts) or fmt.MISSING
 
 
+def causes_line(causes: dict, limit: int = 6) -> str:
+    """The largest causes as 'device 54%, kernel:durability 39%, python 5%'."""
+    shares = (causes or {}).get("shares") or {}
+    top = sorted(shares.items(), key=lambda kv: -kv[1])[:limit]
+    return ", ".join(f"{k} {fmt.percent(v)}" for k, v in top if v >= 0.005) or fmt.MISSING
+
+
+def callsite_lines(sites: list[dict], limit: int = 5) -> list[str]:
+    """The top call sites with their split: '62%  output.py:120 write  disk 99%'."""
+    out = []
+    for site in sites[:limit]:
+        families = ", ".join(
+            f"{k} {fmt.percent(v)}" for k, v in (site.get("families") or {}).items() if v >= 0.01
+        )
+        queued = site.get("queued_s", 0.0) / site["wall_s"] if site.get("wall_s") else 0.0
+        note = f" (+{fmt.percent(queued)} queued)" if queued >= 0.05 else ""
+        out.append(f"{fmt.percent(site.get('share')):>4}  {site['where']}  {families}{note}")
+    return out
+
+
 def summary_rows(s: RunSummary) -> list[tuple[str, str]]:
     """One run's figures as (label, text) rows."""
     t, m, g, cpu = s.throughput or {}, s.memory or {}, s.gil or {}, s.cpu or {}
@@ -87,6 +108,7 @@ def summary_rows(s: RunSummary) -> list[tuple[str, str]]:
         ("wall", fmt.seconds(s.wall_s)),
         ("items/s", items),
         ("split", split_line(s.split or {})),
+        *([("causes", causes_line(s.causes))] if s.causes else []),
         ("cores used", f"{fmt.number(cpu.get('cores_used'))} of {cpu.get('cpu_count', '?')}"),
         (
             "GIL",
@@ -125,6 +147,9 @@ def summary_renderables(s: RunSummary, run_dir: Path) -> list[RenderableType]:
     out += [f"  - {escape(line)}" for line in verdict.get("evidence", [])]
     if verdict.get("advice"):
         out.append(f"  [bold]fix:[/] {escape(verdict['advice'])}")
+    if s.callsites:
+        out.append("  [bold]call sites[/] (share of sampled wall time; its own time by cause):")
+        out += [f"    {escape(line)}" for line in callsite_lines(s.callsites)]
     out += [f"  [yellow]note:[/] {escape(problem)}" for problem in s.problems]
     if s.error:
         out.append(f"  [red]error:[/] {escape(str(s.error.get('message')))}")

@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import xml.etree.ElementTree as ET
+from collections import Counter
 from collections.abc import Callable
 from html.parser import HTMLParser
 from pathlib import Path
@@ -45,6 +46,7 @@ SAMPLES: dict[str, Callable[[], Any]] = {
     "runs": lambda: RunSet([(Path("r1"), make_summary("r1")), (Path("r2"), make_summary("r2"))]),
     "stacks": lambda: {CPU: 75, WAIT: 25},
     "stack-diff": lambda: ({CPU: 75, WAIT: 25}, {CPU: 25, WAIT: 75}),
+    "cause-stacks": lambda: {CPU: Counter(cpu=0.75), WAIT: Counter(lock=0.2, other=0.05)},
     "comparison": lambda: compare_summaries(make_summary("r1"), make_summary("r2", wall_s=1.0)),
     "calibration": calibration,
     "report": lambda: {"title": "pipeprof report", "root": "/p", "generated": "now", "rows": [],
@@ -62,6 +64,7 @@ MENTIONS = {
     "runs": "r2",
     "stacks": "transform",
     "stack-diff": "transform",
+    "cause-stacks": "transform",
     "comparison": "r2",
     "calibration": "cpu_loop",
     "report": "pipeprof",
@@ -125,3 +128,24 @@ def test_every_renderer_renders_its_subject(key: tuple[str, str]) -> None:
 def test_an_unknown_format_names_the_ones_there_are() -> None:
     with pytest.raises(KeyError, match="there are chrome-trace, folded, speedscope, svg"):
         render.get("stacks", "pdf")
+
+
+def test_the_cause_flame_graph_is_as_wide_as_wall_time_and_coloured_by_cause() -> None:
+    from harness.render.causeflame import CauseFlameGraph
+    from harness.render.palette import FAMILY_COLOURS
+
+    fsync = ("<module> (job.py:30)", "write (job.py:20)")
+    encode = ("<module> (job.py:30)", "encode (job.py:12)")
+
+    svg = CauseFlameGraph("t").render(
+        {fsync: Counter(disk=0.9, cpu=0.05), encode: Counter(cpu=0.05)}
+    )
+
+    frames = {el.get("data-name"): el for el in ET.fromstring(svg).iter() if el.get("data-name")}
+    rects = {name: next(iter(el.iter("{http://www.w3.org/2000/svg}rect")), None)
+             for name, el in frames.items()}  # fmt: skip
+    assert rects["write (job.py:20)"].get("fill") == FAMILY_COLOURS["disk"][1]
+    assert rects["encode (job.py:12)"].get("fill") == FAMILY_COLOURS["cpu"][1]
+    width = {n: float(r.get("width")) for n, r in rects.items()}
+    assert width["write (job.py:20)"] == pytest.approx(19 * width["encode (job.py:12)"], rel=0.02)
+    assert "disk 95%" in svg  # the write frame's tooltip: its whole split
