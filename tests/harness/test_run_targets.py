@@ -182,3 +182,14 @@ def test_manifest_records_how_to_make_the_target_again(three_ways) -> None:
     assert spec["command"] == [
         "python", "-m", "workloads.output", "--items", "2000", "--layout", "collection",
     ]  # fmt: skip
+
+
+def test_a_command_without_python_gets_the_monitors_view_and_a_note(tmp_path: Path) -> None:
+    out = tmp_path / "p"
+    proc = harness("run", "--out", str(out), "--", "sleep", "0.3")
+
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "note: py-spy recorded nothing: no Python process appeared" in proc.stdout
+    _, summary = only_run(out)
+    assert summary.tool == "py-spy" and summary.python_processes == []
+    assert 0.3 <= summary.wall_s < 1.0 and summary.verdict["bound"] == "sleep"
