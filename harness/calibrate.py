@@ -68,6 +68,9 @@ class CaseRun:
     wall_s: float
     tool_view: dict[str, Any] = field(default_factory=dict)
     checks: list[Check] = field(default_factory=list)
+    #: The largest causes (shares of thread time) and the verdict's share of its bound.
+    causes: dict[str, float] = field(default_factory=dict)
+    bound_share: float | None = None
 
     @property
     def failed(self) -> bool:
@@ -166,6 +169,10 @@ def judge(case: Case, s: RunSummary, run_dir: str, others_cores: float | None) -
         peak_rss_mb=(s.memory or {}).get("peak_rss_mb"),
         wall_s=s.wall_s,
         tool_view=tool_view(case, s.tool, (s.tool_view or {}).get("metrics") or {}),
+        causes=dict(
+            sorted(((s.causes or {}).get("shares") or {}).items(), key=lambda kv: -kv[1])[:3]
+        ),
+        bound_share=shares.get(verdict.get("bound") or ""),
     )
     run.checks = checks(case, run)
     return run

@@ -11,6 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from harness.summary import MANIFEST_NAME, SPLIT_KEYS, SUMMARY_NAME, RunSummary, find_runs, load
+from harness.verdict.families import FAMILIES
+
+#: The verdict's shares by family of causes, one column each ("cause_disk"...).
+CAUSE_COLUMNS = tuple(f"cause_{f}" for f in FAMILIES)
 
 COLUMNS = (
     "run_id",
@@ -30,8 +34,12 @@ COLUMNS = (
     "write_mb",
     "bound",
     "confidence",
+    *CAUSE_COLUMNS,
+    "top_call_site",
 )
-TEXT_COLUMNS = frozenset({"run_id", "target", "tool", "status", "params", "bound", "confidence"})
+TEXT_COLUMNS = frozenset(
+    {"run_id", "target", "tool", "status", "params", "bound", "confidence", "top_call_site"}
+)
 
 
 @dataclass
@@ -105,6 +113,8 @@ def flatten(s: RunSummary) -> dict[str, Any]:
         "write_mb": io_.get("write_mb"),
         "bound": verdict.get("bound"),
         "confidence": verdict.get("confidence"),
+        **{f"cause_{f}": (verdict.get("shares") or {}).get(f) for f in FAMILIES},
+        "top_call_site": s.callsites[0]["where"] if s.callsites else None,
     }
 
 

@@ -6,9 +6,11 @@ Format history (bump SCHEMA and keep loading older versions):
      kernel:<family>, device, network, gil, lock, sleep, child, queued, other, unattributed;
      `families`, the verdict's shares by bound, of which `filesystem` is new) and `callsites`
      (the profiler's call sites with their wall time split by cause). A schema-1 summary has
-     neither; readers fall back to `split` and `verdict.shares`. `filesystem` (where a
-     scenario's output went: kind, type, options, source, backing file) is additive: None
-     in summaries written before it.
+     neither; readers fall back to `split` and `verdict.shares`.
+  3: `command` (what ran, or the command line of an attached process) and `python_processes`
+     (the Python processes seen: pid, cmdline, which recording covered each); kinds `module`,
+     `command` and `attach`, status `attached`. `filesystem` (where a scenario's output went:
+     kind, type, options, source, backing file) is additive: None in summaries without it.
 """
 
 from __future__ import annotations
@@ -20,11 +22,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-SCHEMA = 2
+SCHEMA = 3
 SUMMARY_NAME = "summary.json"
 MANIFEST_NAME = "manifest.json"
 SPLIT_KEYS = ("on_cpu", "cpu_wait", "disk_wait", "network_wait", "lock_wait", "sleep", "other")
-STATUSES = ("ok", "failed", "timeout", "interrupted", "running")
+STATUSES = ("ok", "failed", "timeout", "interrupted", "running", "attached")
 
 
 @dataclass
@@ -33,13 +35,17 @@ class RunSummary:
 
     run_id: str
     target: str
-    kind: str  # "scenario" or "script"
+    kind: str  # "scenario", "script", "module", "command" or "attach"
     tool: str
     status: str = "running"
     schema: int = SCHEMA
     exit_code: int | None = None
     params: dict[str, Any] = field(default_factory=dict)
     started_at: str = ""
+    #: What ran (or was attached to), as the user gave it.
+    command: list[str] = field(default_factory=list)
+    #: The Python processes seen in the tree (pid, cmdline; the first few), for tool notes.
+    python_processes: list[dict[str, Any]] = field(default_factory=list)
     wall_s: float = 0.0
     cpu: dict[str, Any] = field(default_factory=dict)
     split: dict[str, float] = field(default_factory=dict)

@@ -16,7 +16,7 @@ from jinja2 import Environment, FileSystemLoader, Undefined, select_autoescape
 from harness.compare import NOTABLE_PP, NOTABLE_RATIO, SECTION_TITLES, Comparison, Row
 from harness.render import fmt
 from harness.render.base import Renderer
-from harness.render.palette import SPLIT_COLOURS
+from harness.render.palette import FAMILY_COLOURS, SPLIT_COLOURS
 from harness.verdict.families import FAMILIES
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -50,6 +50,11 @@ def _split_title(split: dict[str, float]) -> str:
     return ", ".join(parts)
 
 
+def _cause_title(shares: dict[str, float]) -> str:
+    ranked = sorted(shares.items(), key=lambda kv: -kv[1])
+    return ", ".join(f"{k} {fmt.percent(v)}" for k, v in ranked if v >= 0.005)
+
+
 def environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),
@@ -57,8 +62,10 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(num=_num, pct=_pct, sortkey=_sort_key, split_title=_split_title)
-    env.globals.update(split_colours=SPLIT_COLOURS, bounds=BOUNDS)
+    env.filters.update(
+        num=_num, pct=_pct, sortkey=_sort_key, split_title=_split_title, cause_title=_cause_title
+    )
+    env.globals.update(split_colours=SPLIT_COLOURS, family_colours=FAMILY_COLOURS, bounds=BOUNDS)
     return env
 
 

@@ -98,7 +98,7 @@ def test_markdown_has_a_row_per_run_and_names_what_was_wrong() -> None:
         },
     )
     text = CalibrationMarkdown().render(calibrate.Calibration(runs, data))
-    assert "| cpu_loop | cpu, 1.00 | none | cpu, 0.99 |" in text
+    assert "| cpu_loop | cpu, 1.00 | none | cpu 99% | - |" in text
     assert "slow_http under none: harness says sleep, truth is network (b)" in text
     assert data["passed"] is False and data["failed_runs"] == 1
 
