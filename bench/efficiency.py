@@ -20,7 +20,7 @@ from bench import runs
 from bench.pairs import Progress, Sample, interleave, ratio
 from harness import stats
 from workloads import data
-from workloads.api_server import TOKEN_ENV, ApiServerProcess
+from workloads.api_service import TOKEN_ENV, ApiServerProcess
 
 TARGET = 0.8
 #: scenario -> (items, its options); bench.loops has a loop of the same name. Sizes make each

@@ -20,7 +20,7 @@ from pathlib import Path
 import orjson
 
 from workloads import data
-from workloads.api_server import TOKEN_ENV
+from workloads.api_service import TOKEN_ENV
 from workloads.pipeline.transform import transform_item
 
 FLAGS = os.O_WRONLY | os.O_CREAT | os.O_TRUNC

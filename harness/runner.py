@@ -70,7 +70,7 @@ def _tail(path: Path, limit: int = 2000) -> str:
 
 def _api_server(stack: ExitStack, target: Target) -> tuple[list[str], dict[str, str]]:
     """Start the loopback API server outside the monitored tree; args and env for the client."""
-    from workloads.api_server import TOKEN_ENV, ApiServerProcess
+    from workloads.api_service import TOKEN_ENV, ApiServerProcess
 
     # A caller may choose the token; else the server makes a fresh one.
     server = stack.enter_context(

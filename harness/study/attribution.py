@@ -18,7 +18,7 @@ STAGE_FILES: dict[str, tuple[str, ...]] = {
     "ingest": (
         "workloads/pipeline/ingest_files.py",
         "workloads/pipeline/ingest_api.py",
-        "workloads/api_source.py",
+        "workloads/scenarios/api_source.py",
         "workloads/pipeline/records.py",
     ),
     "transform": ("workloads/pipeline/transform.py",),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from harness.study.attribution import attribute, attribute_run
 
 ROOT = 'process 1:"python -m workloads.pipeline";thread (1): MainThread'
-LOOP = "main (workloads/scenario.py:61);run_stages (workloads/pipeline/engine.py:99)"
+LOOP = "main (workloads/scenarios/base.py:61);run_stages (workloads/pipeline/engine.py:99)"
 
 
 def test_samples_go_to_the_innermost_stage_module():
@@ -36,11 +36,11 @@ def test_imports_waits_and_set_up_are_kept_out_of_the_stages():
     stacks = {
         (
             ROOT,
-            "<module> (workloads/api_source.py:8)",
+            "<module> (workloads/scenarios/api_source.py:8)",
             "_find_and_load (<frozen importlib._bootstrap>:1176)",
             "<module> (aiohttp/connector.py:1)",
         ): 40,
-        (ROOT, "body (workloads/pipeline/__main__.py:31)", "dataset (workloads/data.py:156)"): 7,
+        (ROOT, "body (workloads/scenarios/pipeline.py:31)", "dataset (workloads/data.py:156)"): 7,
         (ROOT, "main (harness/exitstatus.py:31)", "_try_wait (subprocess.py:2004)"): 90,
         (ROOT, LOOP, "write (workloads/pipeline/output.py:120)"): 5,
     }

@@ -19,7 +19,7 @@ import orjson
 import psutil
 import pytest
 
-from workloads.api_server import TOKEN_ENV, ApiServerProcess
+from workloads.api_service import TOKEN_ENV, ApiServerProcess
 from workloads.data import corrupt_indices, corrupt_item, item_id, make_item
 
 ITEMS, PAGE_SIZE, SEED, CORRUPT_RATE = 53, 7, 5, 0.1

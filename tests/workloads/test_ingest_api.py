@@ -6,9 +6,10 @@ import threading
 
 import pytest
 
-from workloads.api_server import FAULT_KINDS, ApiServerProcess
+from workloads.api_service import FAULT_KINDS, ApiServerProcess
 from workloads.data import item_id
-from workloads.pipeline.ingest_api import MODES, ApiAuthError, ApiFetchError, ApiIngest
+from workloads.pipeline.api_retry import ApiAuthError, ApiFetchError
+from workloads.pipeline.ingest_api import MODES, ApiIngest
 
 ITEMS = 1000
 

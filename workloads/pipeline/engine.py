@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from workloads.errors import WorkloadError
 from workloads.pipeline.checkpoint import Checkpoint, QuarantineLog
 from workloads.pipeline.output import Writer, make_writer
 from workloads.pipeline.records import Record, Rejected
@@ -20,10 +21,6 @@ from workloads.pipeline.transform import transform_chunk
 from workloads.result import StageClock
 
 DISK_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
-
-
-class WorkloadError(Exception):
-    """A run that cannot go on; the message names the problem and what to do."""
 
 
 @dataclass

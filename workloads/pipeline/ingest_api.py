@@ -1,9 +1,7 @@
 """Ingest items from the paginated API, one page at a time or with N requests in flight.
 
 Both clients deliver pages strictly in order, each exactly once, because the pipeline
-checkpoints by item position. They share one retry policy: 429 waits for Retry-After (not a
-failure), 5xx, dropped connections and timeouts back off exponentially with seeded jitter,
-401 fails at once.
+checkpoints by item position. They share one retry policy (api_retry.py).
 
     ingest = ApiIngest(url, token, mode="asyncio", workers=16)
     for items in ingest.pages():  # a plain iterator, for a synchronous caller
@@ -17,194 +15,58 @@ import asyncio
 import contextlib
 import http.client
 import queue
-import random
 import threading
 import time
-import urllib.parse
 from collections import deque
 from collections.abc import AsyncGenerator, Callable, Iterator
-from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 import aiohttp
-import orjson
 
-RETRY_CAUSES = ("429", "5xx", "reset", "timeout")
+from workloads.pipeline.api_retry import (
+    Fetch,
+    IngestStats,
+    Retryable,
+    check_status,
+    parse_base,
+    span,
+    trim,
+)
+
 MODES = ("sequential", "asyncio")
 
 
-class ApiError(RuntimeError):
-    """The API could not deliver a page."""
-
-
-class ApiAuthError(ApiError):
-    """The server rejected the bearer token: retrying cannot help."""
-
-
-class ApiFetchError(ApiError):
-    """A page failed for good: too many consecutive failures, or an unretryable status."""
-
-
-@dataclass
-class IngestStats:
-    """Counters for the scenario's result JSON: what the network cost, beyond the items."""
-
-    requests: int = 0
-    pages: int = 0
-    items: int = 0
-    retries: dict[str, int] = field(default_factory=lambda: dict.fromkeys(RETRY_CAUSES, 0))
-    throttled_s: float = 0.0  # Retry-After waits, summed: concurrent waits overlap in time
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-class _Retryable(Exception):
-    def __init__(self, cause: str, detail: str, wait: float | None = None) -> None:
-        super().__init__(detail)
-        self.cause = cause
-        self.wait = wait  # the server's Retry-After, for 429
-
-
-@dataclass
-class RetryPolicy:
-    """Capped exponential backoff with jitter; a seeded RNG keeps runs reproducible."""
-
-    max_retries: int = 8
-    base_s: float = 0.05
-    cap_s: float = 2.0
-    max_throttle_s: float = 120.0  # per page: beyond this a 429 storm is an outage
-    seed: int = 0
-    _rng: random.Random = field(init=False, repr=False)
-
-    def __post_init__(self) -> None:
-        self._rng = random.Random(self.seed)
-
-    def backoff(self, failures: int) -> float:
-        delay = min(self.cap_s, self.base_s * 2 ** (failures - 1))
-        return delay * (0.5 + self._rng.random() / 2)
-
-
-class _PageAttempts:
-    """One page's retry bookkeeping: how long to wait after each failed attempt, or give up."""
-
-    def __init__(self, page: int, policy: RetryPolicy, stats: IngestStats) -> None:
-        self.page = page
-        self._policy = policy
-        self._stats = stats
-        self._failures = 0
-        self._throttled = 0.0
-
-    def delay_after(self, err: _Retryable) -> float:
-        self._stats.retries[err.cause] += 1
-        if err.cause == "429":
-            # A floor, so that "Retry-After: 0" cannot turn into a busy loop.
-            wait = max(self._policy.base_s, err.wait if err.wait is not None else 0.0)
-            if self._throttled + wait > self._policy.max_throttle_s:
-                raise ApiFetchError(
-                    f"page {self.page}: still rate limited after {self._throttled:.0f} s of waiting"
-                ) from err
-            self._throttled += wait
-            self._stats.throttled_s += wait
-            return wait
-        self._failures += 1
-        if self._failures > self._policy.max_retries:
-            raise ApiFetchError(
-                f"page {self.page}: gave up after {self._failures} consecutive failures; "
-                f"last error: {err.cause}: {err}"
-            ) from err
-        return self._policy.backoff(self._failures)
-
-
-def _check_status(page: int, status: int, headers: Any, body: bytes) -> dict[str, Any]:
-    """The decoded page for a 200; otherwise raise what the status means for retrying."""
-    if status == 200:
-        return orjson.loads(body)
-    if status == 401:
-        raise ApiAuthError(f"page {page}: the API rejected the bearer token (HTTP 401)")
-    if status == 429:
-        raise _Retryable("429", "HTTP 429", _retry_after(headers.get("Retry-After")))
-    if status >= 500:
-        raise _Retryable("5xx", f"HTTP {status}")
-    raise ApiFetchError(f"page {page}: HTTP {status}: {body[:200].decode(errors='replace')}")
-
-
-def _retry_after(value: str | None) -> float | None:
-    # Only delay-seconds: the server never sends an HTTP-date.
-    try:
-        return max(0.0, float(value)) if value is not None else None
-    except ValueError:
-        return None
-
-
-def _span(first: dict[str, Any], start: int, count: int | None) -> tuple[int, int, int]:
-    """(page_size, end item position, last page) learned from the first response."""
-    page_size = int(first["page_size"])
-    total = int(first["total"])
-    end = total if count is None else min(total, start + count)
-    return page_size, end, (end - 1) // page_size
-
-
-def _trim(items: list[dict], page: int, page_size: int, start: int, end: int) -> list[dict]:
-    """The part of a page inside [start, end)."""
-    first = page * page_size
-    return items[max(0, start - first) : max(0, end - first)]
-
-
-def _parse_base(url: str) -> tuple[str, int, str]:
-    parts = urllib.parse.urlsplit(url)
-    if parts.scheme != "http" or not parts.hostname:
-        raise ValueError(f"expected an http:// base URL, got {url!r}")
-    return parts.hostname, parts.port or 80, parts.path.rstrip("/")
-
-
-def fetch_items_sequential(
-    url: str,
-    token: str,
-    *,
-    start: int = 0,
-    count: int | None = None,
-    timeout: float = 5.0,
-    max_retries: int = 8,
-    seed: int = 0,
-    stats: IngestStats | None = None,
-) -> Iterator[list[dict]]:
-    """Pages of items from position `start` (at most `count` items), one request at a time.
+def fetch_items_sequential(fetch: Fetch) -> Iterator[list[dict]]:
+    """Pages of items from position `fetch.start` (at most `fetch.count` items), one request at
+    a time.
 
     One keep-alive connection, reopened after a drop: the baseline whose throughput is
     page_size / latency. Page 0 always comes first, to learn page_size and total.
     """
-    stats = stats if stats is not None else IngestStats()
-    policy = RetryPolicy(max_retries=max_retries, seed=seed)
-    host, port, prefix = _parse_base(url)
-    headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
-    conn = http.client.HTTPConnection(host, port, timeout=timeout)
+    stats, policy, start = fetch.stats, fetch.policy(), fetch.start
+    host, port, prefix = parse_base(fetch.url)
+    conn = http.client.HTTPConnection(host, port, timeout=fetch.timeout)
 
     def get(page: int) -> dict[str, Any]:
-        attempts = _PageAttempts(page, policy, stats)
+        attempts = fetch.attempts(page, policy)
         while True:
             try:
                 stats.requests += 1
-                conn.request("GET", f"{prefix}/items?page={page}", headers=headers)
+                conn.request("GET", f"{prefix}/items?page={page}", headers=fetch.headers)
                 response = conn.getresponse()
-                body = response.read()
-                return _check_status(page, response.status, response.headers, body)
-            except _Retryable as err:
+                return check_status(page, response.status, response.headers, response.read())
+            except (Retryable, OSError, http.client.HTTPException) as err:
+                if not isinstance(err, Retryable):
+                    conn.close()  # the next request reconnects
                 delay = attempts.delay_after(err)
-            except TimeoutError as err:
-                conn.close()
-                delay = attempts.delay_after(_Retryable("timeout", repr(err)))
-            except (OSError, http.client.HTTPException) as err:
-                conn.close()  # the next request reconnects
-                delay = attempts.delay_after(_Retryable("reset", repr(err)))
             time.sleep(delay)
 
     try:
         first = get(0)
-        page_size, end, last = _span(first, start, count)
+        page_size, end, last = span(first, start, fetch.count)
         for page in range(start // page_size, last + 1) if start < end else ():
             body = first if page == 0 else get(page)
-            items = _trim(body["items"], page, page_size, start, end)
+            items = trim(body["items"], page, page_size, start, end)
             stats.pages += 1
             stats.items += len(items)
             yield items
@@ -231,38 +93,26 @@ def _request_counter(stats: IngestStats) -> aiohttp.TraceConfig:
     return trace
 
 
-async def fetch_items_asyncio(
-    url: str,
-    token: str,
-    *,
-    workers: int = 16,
-    start: int = 0,
-    count: int | None = None,
-    timeout: float = 5.0,
-    max_retries: int = 8,
-    seed: int = 0,
-    stats: IngestStats | None = None,
-) -> AsyncGenerator[list[dict], None]:
-    """Pages of items from position `start`, in order, with `workers` requests in flight.
+async def fetch_items_asyncio(fetch: Fetch, workers: int = 16) -> AsyncGenerator[list[dict], None]:
+    """Pages of items from position `fetch.start`, in order, with `workers` requests in flight.
 
     Page tasks are created in page order over a sliding window (4 x workers pages ahead), and a
     semaphore caps the requests in flight. Awaiting the oldest task first buffers out-of-order
     completions and bounds memory when the caller is slower than the network.
     """
-    stats = stats if stats is not None else IngestStats()
-    policy = RetryPolicy(max_retries=max_retries, seed=seed)
-    _parse_base(url)
-    items_url = f"{url.rstrip('/')}/items"
+    stats, policy, start = fetch.stats, fetch.policy(), fetch.start
+    parse_base(fetch.url)
+    items_url = f"{fetch.url.rstrip('/')}/items"
     in_flight = asyncio.Semaphore(workers)
     session = aiohttp.ClientSession(
         connector=aiohttp.TCPConnector(limit=workers),
-        timeout=aiohttp.ClientTimeout(total=timeout),
-        headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+        timeout=aiohttp.ClientTimeout(total=fetch.timeout),
+        headers=fetch.headers,
         trace_configs=[_request_counter(stats)],
     )
 
     async def get(page: int) -> dict[str, Any]:
-        attempts = _PageAttempts(page, policy, stats)
+        attempts = fetch.attempts(page, policy)
         while True:
             try:
                 async with (
@@ -270,19 +120,15 @@ async def fetch_items_asyncio(
                     session.get(items_url, params={"page": str(page)}) as response,
                 ):
                     body = await response.read()
-                    return _check_status(page, response.status, response.headers, body)
-            except _Retryable as err:
-                delay = attempts.delay_after(err)
-            except TimeoutError as err:  # before ClientError: aiohttp's timeouts are both
-                delay = attempts.delay_after(_Retryable("timeout", repr(err)))
-            except aiohttp.ClientError as err:  # dropped connection, reset, truncated body
-                delay = attempts.delay_after(_Retryable("reset", repr(err)))
+                    return check_status(page, response.status, response.headers, body)
+            except (Retryable, TimeoutError, aiohttp.ClientError) as err:
+                delay = attempts.delay_after(err)  # a dropped connection, a truncated body...
             await asyncio.sleep(delay)
 
     window: deque[asyncio.Future[dict[str, Any]]] = deque()
     try:
         first = await get(0)  # learns page_size and total
-        page_size, end, last = _span(first, start, count)
+        page_size, end, last = span(first, start, fetch.count)
         if start >= end:
             return
         todo = iter(range(start // page_size, last + 1))
@@ -303,7 +149,7 @@ async def fetch_items_asyncio(
             body = await window[0]
             window.popleft()
             schedule()
-            items = _trim(body["items"], page, page_size, start, end)
+            items = trim(body["items"], page, page_size, start, end)
             stats.pages += 1
             stats.items += len(items)
             yield items
@@ -390,38 +236,24 @@ class ApiIngest:
         *,
         mode: Literal["sequential", "asyncio"] = "sequential",
         workers: int = 16,
-        start: int = 0,
-        count: int | None = None,
-        timeout: float = 5.0,
-        max_retries: int = 8,
-        seed: int = 0,
+        **fetch: Any,
     ) -> None:
+        """`fetch`: start, count, timeout, max_retries, seed (api_retry.Fetch)."""
         if mode not in MODES:
             raise ValueError(f"unknown API ingest mode {mode!r}: use one of {', '.join(MODES)}")
         if workers < 1:
             raise ValueError("workers must be >= 1")
         self.mode = mode
         self.workers = workers
-        self.stats = IngestStats()
-        self._url = url
-        self._token = token
-        self._options: dict[str, Any] = {
-            "start": start,
-            "count": count,
-            "timeout": timeout,
-            "max_retries": max_retries,
-            "seed": seed,
-            "stats": self.stats,
-        }
+        self._fetch = Fetch(url, token, **fetch)
+        self.stats = self._fetch.stats
 
     def pages(self) -> Iterator[list[dict]]:
         """Lists of items, one per page, in page order."""
         if self.mode == "sequential":
-            return fetch_items_sequential(self._url, self._token, **self._options)
+            return fetch_items_sequential(self._fetch)
 
         def make() -> AsyncGenerator[list[dict], None]:
-            return fetch_items_asyncio(
-                self._url, self._token, workers=self.workers, **self._options
-            )
+            return fetch_items_asyncio(self._fetch, self.workers)
 
         return iter(_Handoff(make, buffered=2 * self.workers))

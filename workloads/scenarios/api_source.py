@@ -8,9 +8,10 @@ from collections.abc import Iterator
 from contextlib import ExitStack
 from typing import Any
 
-from workloads.api_server import TOKEN_ENV, ApiServerProcess
-from workloads.pipeline.engine import WorkloadError
-from workloads.pipeline.ingest_api import ApiIngest, IngestStats
+from workloads.api_service import TOKEN_ENV, ApiServerProcess
+from workloads.errors import WorkloadError
+from workloads.pipeline.api_retry import IngestStats
+from workloads.pipeline.ingest_api import ApiIngest
 
 
 def connect(stack: ExitStack, p: dict[str, Any], mode: str, start: int = 0) -> ApiIngest:

@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from workloads import filesystems, mountinfo, registry
-from workloads.cli import parse_args
-from workloads.pipeline.engine import WorkloadError
+from workloads.errors import WorkloadError
 from workloads.result import Result
+from workloads.scenarios.cli import parse_args
 
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
@@ -84,7 +84,7 @@ def _output_dir(stack: ExitStack, params: dict[str, Any]) -> tuple[Path, dict[st
     return where.directory, where.info if kind is not None else None
 
 
-def main(scenario: str, body: Callable[[Run], None], argv: list[str] | None = None) -> int:
+def run_scenario(scenario: str, body: Callable[[Run], None], argv: list[str] | None = None) -> int:
     """Parse options, run `body`, report the result; returns the exit code."""
     params = parse_args(registry.get(scenario), argv)
     # A file-size limit must surface as an error we can report, not kill us (SIGXFSZ).
