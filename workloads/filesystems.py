@@ -41,8 +41,8 @@ from typing import Any
 import psutil
 
 from workloads import mountinfo
+from workloads.registry import FILESYSTEMS as KINDS
 
-KINDS = ("disk", "tmpfs", "ext4", "xfs", "btrfs")
 MKFS: dict[str, list[str]] = {
     # Inode tables and journal zeroed now, not by ext4lazyinit in the background of a run.
     "ext4": [

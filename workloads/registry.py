@@ -2,16 +2,27 @@
 
 Each scenario's command-line options are built from its entry here, so the harness can check a
 `--set key=value` before launching anything, and `harness list` shows exactly what a scenario
-accepts.
+accepts. The harness reaches the workloads through this module only: the scenarios and their
+parameters, each scenario's `prepare` hook (arguments, environment and services for a run),
+and the fresh filesystems a study's groups of runs write to. What those need is imported when
+they are called, so `import workloads.registry` stays light.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from workloads.filesystems import KINDS
+from workloads.errors import WorkloadError
 
+if TYPE_CHECKING:
+    from workloads.scenarios.prepare import Preparation
+
+#: The filesystems a scenario's output can go to (`fs`); workloads/filesystems.py makes them.
+FILESYSTEMS = ("disk", "tmpfs", "ext4", "xfs", "btrfs")
 PARAM_TYPES = {"int": int, "float": float, "str": str, "bool": bool}
 
 
@@ -85,6 +96,32 @@ class Scenario:
     def defaults(self) -> dict[str, Any]:
         return {p.name: p.default for p in self.params}
 
+    def prepare(
+        self,
+        params: dict[str, Any],
+        run_id: str,
+        result: Path,
+        given: Collection[str] | None = None,
+    ) -> AbstractContextManager[Preparation]:
+        """The hook a run of this scenario is prepared with: its extra arguments, environment
+        and services, which last as long as the block (workloads/scenarios/prepare.py).
+        WorkloadError when it cannot be prepared."""
+        from workloads.scenarios import prepare
+
+        return prepare.prepared(self, params, run_id, result, given)
+
+    def prepare_problem(self, params: dict[str, Any]) -> str | None:
+        """Why a run with `params` cannot be prepared here, asked before anything is made."""
+        from workloads.scenarios import prepare
+
+        return prepare.problem(params)
+
+    def params_of(self, argv: list[str]) -> dict[str, Any]:
+        """The parameters a command line of this scenario (`python -m <module> ARGS`) asks for."""
+        from workloads.scenarios import prepare
+
+        return prepare.params_of(self, argv)
+
 
 def _common(items: int) -> tuple[Param, ...]:
     return (
@@ -127,7 +164,7 @@ _FS = Param(
     "disk",
     "filesystem to write to: the default disk, a fresh tmpfs, or a fresh ext4/xfs/btrfs on a "
     "loop device (root)",
-    choices=KINDS,
+    choices=FILESYSTEMS,
 )
 
 SCENARIOS: dict[str, Scenario] = {
@@ -241,3 +278,36 @@ SCENARIOS: dict[str, Scenario] = {
 def get(name: str) -> Scenario:
     """The scenario called `name`; KeyError if there is none."""
     return SCENARIOS[name]
+
+
+def of_module(module: str) -> Scenario | None:
+    """The scenario `python -m module` runs, if any."""
+    return next((s for s in SCENARIOS.values() if s.module == module), None)
+
+
+# -- fresh filesystems, for the runs a study groups on one filesystem --------------------------
+
+
+def filesystem_problem(kind: str) -> str | None:
+    """Why the filesystem `kind` cannot be made here; None when it can."""
+    from workloads.scenarios import outputs
+
+    return outputs.unavailable(kind)
+
+
+def fresh_filesystem(stack: ExitStack, kind: str) -> tuple[Path, dict[str, Any]]:
+    """An empty directory on a fresh `kind` filesystem, unmade when `stack` closes, and what a
+    run records of it; WorkloadError when it cannot be made."""
+    from workloads.scenarios import outputs
+
+    return outputs.fresh(stack, kind)
+
+
+def disk_record(directory: Path) -> dict[str, Any]:
+    """What a run records of an output directory on the default disk."""
+    from workloads.scenarios import outputs
+
+    return outputs.disk_record(directory)
+
+
+__all__ = ["FILESYSTEMS", "SCENARIOS", "Param", "Scenario", "WorkloadError", "get", "of_module"]

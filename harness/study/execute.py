@@ -42,7 +42,7 @@ from harness.study.matrix import FILESYSTEMS, RECOMMENDED_KEY, Matrix, Point, bu
 from harness.study.questions import answer_all
 from harness.study.results import PointResult, RunRecord, Study, aggregate, record, save
 from harness.summary import RunSummary
-from workloads import filesystems
+from workloads import registry
 
 TIMEOUT_S = {True: 90.0, False: 600.0}
 
@@ -221,7 +221,7 @@ def available_filesystems(console: Console) -> tuple[str, ...]:
     """The filesystems that can be made here; one line for each that cannot."""
     found = []
     for kind in FILESYSTEMS:
-        problem = filesystems.unavailable(kind)
+        problem = registry.filesystem_problem(kind)
         if problem:
             line = f"[yellow]{kind}[/]: cannot be made here ({problem}); the study goes on"
             console.print(line, soft_wrap=True)
@@ -289,7 +289,7 @@ def _run_study(quick: bool, repeat: int | None, out_root: Path, console: Console
         "interrupted": state.interrupted,
         "filesystems": outputs.filesystems,
         "unavailable_filesystems": {
-            k: filesystems.unavailable(k) for k in FILESYSTEMS if k not in kinds
+            k: registry.filesystem_problem(k) for k in FILESYSTEMS if k not in kinds
         },
         "reference_fs": reference_fs(kinds),
         "recommendation": state.recommendation,

@@ -22,7 +22,7 @@ from typing import Any
 from rich.console import Console
 
 from harness.study import storage
-from workloads import filesystems, mountinfo
+from workloads import registry
 
 PROBE_COUNT = {True: 50, False: 150}  # per pattern, at each end of a group
 
@@ -74,11 +74,10 @@ class Outputs:
             if fs == "disk":
                 self._dir = self.scratch / f"{scenario}-{group}-{next(self._count)}"
                 self._dir.mkdir(parents=True)
-                info = {"kind": "disk", "fresh": False, **mountinfo.describe(self._dir)}
+                info = registry.disk_record(self._dir)
             else:
-                where = self._stack.enter_context(filesystems.prepared(fs))
-                self._dir, info = where.directory, where.info
-        except filesystems.FilesystemUnavailable as exc:
+                self._dir, info = registry.fresh_filesystem(self._stack, fs)
+        except registry.WorkloadError as exc:
             self._failed[key] = str(exc)
             entry.setdefault("problem", str(exc))
             self.console.print(f"[yellow]{exc}[/]: its runs are skipped", soft_wrap=True)

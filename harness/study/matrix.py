@@ -14,10 +14,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from workloads import registry
+
 SCENARIO_ORDER = ("output", "ingest_files", "ingest_api", "pipeline")
 PROFILERS = ("py-spy", "memray")
 API_PAGE_SIZE = 10
-FILESYSTEMS = ("disk", "tmpfs", "ext4", "xfs", "btrfs")
+FILESYSTEMS = registry.FILESYSTEMS
 RECOMMENDED_KEY = "pipeline/recommended"  # its parameters are chosen during the study
 PLAN_PROCESSES = (5, 10, 20)  # the plan's Task 3 counts
 # (layout, nested, fsync policies): the quick study keeps the contrasts that matter per

@@ -15,10 +15,11 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from workloads import filesystems, mountinfo, registry
+from workloads import registry
 from workloads.errors import WorkloadError
 from workloads.result import Result
 from workloads.scenarios.cli import parse_args
+from workloads.scenarios.outputs import own_output_dir
 
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
@@ -57,33 +58,6 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def _output_dir(stack: ExitStack, params: dict[str, Any]) -> tuple[Path, dict[str, Any] | None]:
-    """The output directory and, for a scenario that takes `fs`, what to record of its mount.
-
-    Without --out-dir the directory is made here, before the timed work, on the `fs` asked for
-    (a fresh temp directory on the disk when the scenario has no such option), and removed on
-    leaving. With --out-dir (the harness makes the filesystem itself, outside the profiled
-    process) the directory is used as given, and its filesystem must be the one asked for.
-    """
-    kind = params.get("fs")
-    if params.get("out_dir"):
-        out_dir = Path(params["out_dir"])
-        if kind is None:
-            return out_dir, None
-        where = {"kind": kind, **mountinfo.describe(out_dir)}
-        if kind != "disk" and where["type"] != kind:
-            raise WorkloadError(
-                f"--out-dir {out_dir} is on {where['type']}, not {kind}: leave out --out-dir "
-                f"to write to a fresh {kind}, or drop --fs"
-            )
-        return out_dir, where
-    try:
-        where = stack.enter_context(filesystems.prepared(kind or "disk"))
-    except filesystems.FilesystemUnavailable as exc:
-        raise WorkloadError(str(exc)) from None
-    return where.directory, where.info if kind is not None else None
-
-
 def run_scenario(scenario: str, body: Callable[[Run], None], argv: list[str] | None = None) -> int:
     """Parse options, run `body`, report the result; returns the exit code."""
     params = parse_args(registry.get(scenario), argv)
@@ -93,7 +67,7 @@ def run_scenario(scenario: str, body: Callable[[Run], None], argv: list[str] | N
     code = 0
     with ExitStack() as stack:
         try:
-            out_dir, where = _output_dir(stack, params)
+            out_dir, where = own_output_dir(stack, params)
         except WorkloadError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return EXIT_BAD_INPUT
