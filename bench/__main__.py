@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import shutil
 import tempfile
 import time
@@ -12,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench import efficiency, overheads, report, study, threads
+from harness import machine
 
 HERE = Path(__file__).resolve().parent
 SECTIONS = ("monitor", "threads", "tools", "efficiency", "study")
@@ -32,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     only = {s.strip() for s in args.only.split(",")}
     started, t0 = datetime.now(UTC), time.monotonic()
-    load_before = os.getloadavg()
+    load_before = machine.load_average()
 
     def say(message: str) -> None:
         print(f"[{time.monotonic() - t0:6.0f} s] {message}", flush=True)
@@ -54,13 +53,12 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     results = {
-        "schema": 1,
+        "schema": report.SCHEMA,
         "meta": {
             "created_at": started.isoformat(timespec="seconds"),
-            "host": platform.node(),
-            "cpu_count": os.cpu_count(),
-            "load_average_before": [round(x, 2) for x in load_before],
-            "load_average_after": [round(x, 2) for x in os.getloadavg()],
+            **machine.describe(),
+            "load_average_before": load_before,
+            "load_average_after": machine.load_average(),
             "pairs": args.pairs,
             "duration_s": round(time.monotonic() - t0, 1),
         },

@@ -1,8 +1,14 @@
-"""bench/results.json and bench/results.md: every figure with its spread and its target."""
+"""bench/results.json and bench/results.md: every figure with its spread and its target.
+
+results.json's format history (bump SCHEMA with a line here):
+  1: meta (when, host, cores, load before and after, rounds), overhead, monitor_threads,
+     efficiency and study sections.
+  2: meta carries the machine (harness/machine.py: platform, Python, memory too) and a
+     `startup` section: the harness's fixed costs (bench/startup.py).
+"""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +16,9 @@ from harness import stats
 from harness.render import fmt
 from harness.render.markdown import table
 from harness.stats import UNSTABLE_REL_STD
+from harness.summary import write_json_atomic, write_text_atomic
+
+SCHEMA = 2
 
 OVERHEAD_HEADERS = ("figure", "workload", "denominator s", "median ratio", "range (rounds)",
                     "wall ratio", "target", "meets")  # fmt: skip
@@ -125,6 +134,6 @@ def markdown(results: dict[str, Any]) -> str:
 
 def write(results: dict[str, Any], directory: Path) -> tuple[Path, Path]:
     json_path, md_path = directory / "results.json", directory / "results.md"
-    json_path.write_text(json.dumps(results, indent=2) + "\n")
-    md_path.write_text(markdown(results))
+    write_json_atomic(json_path, results)
+    write_text_atomic(md_path, markdown(results))
     return json_path, md_path

@@ -84,12 +84,15 @@ class RunSummary:
 
 
 def write_text_atomic(path: Path, text: str) -> None:
-    """Write a file so a reader sees the old one or the new one, never half of one."""
+    """Write a file so a reader sees the old one or the new one, never half of one: every
+    file the harness writes goes through here. Readable by all (0644, as a plain write under
+    the usual umask makes it), so run directories and reports can be served as they are."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
-        with os.fdopen(fd, "w") as f:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
             f.flush()
+            os.fchmod(f.fileno(), 0o644)
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:

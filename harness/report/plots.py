@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import io
 import math
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +21,7 @@ from harness import scaling
 from harness.render import fmt
 from harness.render.palette import SPLIT_COLOURS
 from harness.report.datasets import FSYNC, LAYOUTS, STAGE_ORDER, Series
+from harness.summary import write_text_atomic
 
 STAGE_COLOURS = {
     "ingest": "#2e86ab",
@@ -54,11 +53,7 @@ def _save(fig: Figure, out_dir: Path, name: str) -> str:
     buffer = io.StringIO()
     fig.savefig(buffer, format="svg", bbox_inches="tight")
     path = out_dir / f"{name}.svg"
-    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", dir=out_dir)
-    with os.fdopen(fd, "w") as f:
-        f.write(buffer.getvalue())
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
+    write_text_atomic(path, buffer.getvalue())
     return path.name
 
 

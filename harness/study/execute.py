@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import shutil
 import signal
-import sys
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field, replace
@@ -32,7 +30,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from harness import targets, tools
+from harness import machine, targets, tools
 from harness.render import fmt
 from harness.runner import RunRequest, execute
 from harness.study import findings, hazards, recommend
@@ -256,7 +254,7 @@ def _run_study(quick: bool, repeat: int | None, out_root: Path, console: Console
         f"{len(steps)} runs, {repeat} per point -> {study_dir}",
         soft_wrap=True,
     )
-    load_start = os.getloadavg()
+    load_start = machine.load_average()
     scratch = Path(tempfile.mkdtemp(prefix="pipeprof-study-out-"))
     state = _State(cores=cores)
     outputs = Outputs(scratch, quick, console)
@@ -278,10 +276,8 @@ def _run_study(quick: bool, repeat: int | None, out_root: Path, console: Console
         "quick": quick,
         "repeat": repeat,
         "cores": cores,
-        "host": platform.node(),
-        "python": sys.version.split()[0],
-        "platform": platform.platform(),
-        "load_average": {"start": load_start, "end": os.getloadavg()},
+        **machine.describe(),
+        "load_average": {"start": load_start, "end": machine.load_average()},
         "sizes": asdict(matrix.sizes),
         "runs": state.count,
         "output_dirs": output_dirs,

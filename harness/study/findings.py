@@ -6,12 +6,11 @@ from pathlib import Path
 
 from harness.render.findings import FindingsMarkdown
 from harness.study.results import FINDINGS_NAME, Study
+from harness.summary import write_text_atomic
 
 
 def write(study: Study, study_dir: Path) -> Path:
-    """Write findings.md atomically (temp file + rename) and return its path."""
+    """Write findings.md atomically and return its path."""
     path = study_dir / FINDINGS_NAME
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(FindingsMarkdown().render(study))
-    tmp.replace(path)
+    write_text_atomic(path, FindingsMarkdown().render(study))
     return path

@@ -48,6 +48,7 @@ from harness import stacks as st
 from harness.errors import HarnessError
 from harness.render.flamegraph import FlameGraph
 from harness.render.speedscope import Speedscope
+from harness.summary import write_json_atomic, write_text_atomic
 from harness.tools import access
 from harness.tools.base import LaunchContext, Tool, ToolResult
 
@@ -190,11 +191,11 @@ class PySpy(Tool):
                 )
         except OSError as exc:
             meta["error"] = f"could not start the GIL companion: {exc}"
-            _write_json(ctx.run_dir / GIL_META, meta)
+            write_json_atomic(ctx.run_dir / GIL_META, meta)
             return None
         meta["launched_at"] = time.time()
         meta["sampling_started_at"] = _wait_for_start(proc, log_path)
-        _write_json(ctx.run_dir / GIL_META, meta)
+        write_json_atomic(ctx.run_dir / GIL_META, meta)
         return proc
 
     def collect(self, run_dir: Path) -> ToolResult:
@@ -354,8 +355,8 @@ def _render(run_dir: Path, stacks: st.Stacks, rate: Any, result: ToolResult) -> 
         "blue: waiting in a lock, join, select or socket call"
     )
     svg = FlameGraph(f"py-spy: {run_dir.name}", subtitle).render(st.strip_roots(stacks))
-    _write_text(run_dir / FLAMEGRAPH, svg)
-    _write_text(run_dir / SPEEDSCOPE, Speedscope(run_dir.name).render(stacks))
+    write_text_atomic(run_dir / FLAMEGRAPH, svg)
+    write_text_atomic(run_dir / SPEEDSCOPE, Speedscope(run_dir.name).render(stacks))
     result.artifacts["flamegraph"] = FLAMEGRAPH
     result.artifacts["speedscope"] = SPEEDSCOPE
 
@@ -413,7 +414,7 @@ def _gil(
     result.metrics["gil_samples"] = gil_samples
     if meta.get("stopped_at") is None and meta:
         meta["stopped_at"] = path.stat().st_mtime
-        _write_json(run_dir / GIL_META, meta)
+        write_json_atomic(run_dir / GIL_META, meta)
     rate, stop = meta.get("rate"), meta.get("stopped_at")
     start = meta.get("sampling_started_at") or meta.get("launched_at")
     if not rate or start is None or stop is None:
@@ -450,13 +451,3 @@ def _read_json(path: Path) -> dict[str, Any]:
     except (OSError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}
-
-
-def _write_json(path: Path, data: dict[str, Any]) -> None:
-    _write_text(path, json.dumps(data, indent=1) + "\n")
-
-
-def _write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)

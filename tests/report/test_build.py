@@ -7,9 +7,10 @@ import re
 
 import pytest
 
-from harness.report import build as build_module
+from harness import summary as summary_module
 from harness.report.build import build
 from harness.study.results import Study, save
+from harness.summary import write_text_atomic
 
 from .runs import make_run
 
@@ -132,17 +133,18 @@ def test_plots_fall_back_to_the_runs_when_the_study_lacks_their_data(root):
 
 def test_index_is_replaced_atomically(tmp_path, monkeypatch):
     index = tmp_path / "index.html"
-    build_module.write_atomic(index, "old page")
+    write_text_atomic(index, "old page")
 
     def fail(src, dst):
         raise OSError("disk full")
 
-    monkeypatch.setattr(build_module.os, "replace", fail)
+    monkeypatch.setattr(summary_module.os, "replace", fail)
     with pytest.raises(OSError):
-        build_module.write_atomic(index, "new page")
+        write_text_atomic(index, "new page")
 
     assert index.read_text() == "old page"
     assert os.listdir(tmp_path) == ["index.html"]
+    assert index.stat().st_mode & 0o777 == 0o644  # served as it is
 
 
 def test_building_leaves_no_temporary_files(built):
