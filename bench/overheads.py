@@ -20,7 +20,6 @@ from workloads.calibration.cases import HERE
 
 MONITOR_TARGET = 1.02
 HARNESS_ON_TOOL_TARGET = 1.03
-PROFILERS = ("py-spy", "scalene", "memray", "viztracer")
 WORKLOADS = {"cpu": "cpu_loop.py", "io": "fsync_small.py"}
 
 
@@ -84,8 +83,8 @@ def profilers(pairs: int, scratch: Path, seconds: float, say: Progress) -> list[
     """Each profiler by hand against bare, and through the harness against by hand."""
     rows: list[dict[str, Any]] = []
     targets = {kind: sized(kind, seconds) for kind in WORKLOADS}
-    for name in PROFILERS:
-        tool = tools.get(name)
+    for tool in tools.profilers():
+        name = tool.name
         problem = tool.problem()
         if problem:
             rows.append({"section": "tools", "figure": f"{name}: not run", "note": problem})

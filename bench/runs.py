@@ -51,26 +51,11 @@ def bare(target: list[str], env: dict[str, str] | None = None) -> Sample:
     return timed([PYTHON, *target], env)
 
 
-def by_hand_argv(tool: Tool, target: list[str], run_dir: Path) -> list[str]:
-    """The command line a user would type to run `target` under `tool`, with the flags the
-    harness gives it. py-spy attaches to a running target in the harness; by hand it launches
-    the target, `py-spy record <the same flags> -- python script`."""
-    ctx = LaunchContext(run_dir=run_dir, python=PYTHON)
-    argv = [PYTHON, *target]
-    cmd = tool.command(argv, ctx)
-    recorder = getattr(tool, "recorder_argv", None)
-    if cmd == argv and recorder is not None:
-        flags = list(recorder(0, ctx))
-        at = flags.index("--pid")
-        del flags[at : at + 2]
-        cmd = [*flags, "--", *argv]
-    return cmd
-
-
 def by_hand(tool: Tool, target: list[str], scratch: Path) -> Sample:
-    """The tool run by hand on `target`, its output written to a fresh directory."""
+    """The tool run by hand on `target` (Tool.by_hand: the command line a user would type, with
+    the flags the harness gives it), its output written to a fresh directory."""
     run_dir = Path(tempfile.mkdtemp(prefix=f"hand-{tool.name}-", dir=scratch))
-    return timed(by_hand_argv(tool, target, run_dir))
+    return timed(tool.by_hand([PYTHON, *target], LaunchContext(run_dir=run_dir, python=PYTHON)))
 
 
 def through_harness(tool: str, target: list[str], out_root: Path) -> Sample:

@@ -5,8 +5,8 @@ A run fails its case when the harness's verdict differs from the expected bound,
 known by construction is outside its tolerance, or when peak RSS is outside 10% of the memory the
 case holds. Cores used are checked only when the rest of the machine left two cores free, since
 neighbours on a shared machine take cores that no measurement can give back. Each tool's own view
-(py-spy's active samples, scalene's system share, memray's peak heap) is set beside the truth but
-does not fail a case: how far a tool is from the truth is what the calibration is there to show.
+(its figure closest to the truth: Tool.calibration_view) is set beside the truth but does not
+fail a case: how far a tool is from the truth is what the calibration is there to show.
 """
 
 from __future__ import annotations
@@ -26,16 +26,18 @@ from harness.errors import HarnessError
 from harness.render import fmt
 from harness.runner import RunRequest, execute
 from harness.summary import RunSummary
-from harness.tools.base import Tool
+from harness.tools.base import Tool, Truth
 from workloads.calibration.cases import CASES, Case
 
-DEFAULT_TOOLS = ("py-spy",)
-#: Tools whose own processes or allocator hooks add to the tree's RSS: peak RSS is not the
-#: case's memory under them (their peak heap is shown instead).
-RSS_ADDING_TOOLS = frozenset({"scalene", "memray", "viztracer"})
 #: Other programs may use this many cores during a run before cores used is not checked.
 FREE_CORES_SLACK = 0.3
-TIMEOUT_S = 60.0  # a case runs ~3 s; under scalene a fork pool can hang at exit
+TIMEOUT_S = 60.0  # a case runs ~3 s; under some profilers a fork pool can hang at exit
+#: calibration.json's format (bump with a line here):
+#:   1: meta (when, host, cores, load before and after, tools, skipped tools), the cases'
+#:      truth, every run with its checks, passed and failed_runs.
+#:   2: meta carries the machine (harness/machine.py); runs hold `causes` (the three largest
+#:      shares of thread time) and `bound_share`.
+SCHEMA = 2
 
 
 @dataclass
@@ -125,9 +127,10 @@ def choose_cases(spec: str | None) -> list[Case]:
 
 
 def choose_tools(names: list[str] | None) -> tuple[list[Tool], list[str]]:
-    """`none` first, then the tools asked for (py-spy by default, `all` for every profiler);
-    returns the available ones and a note for each one skipped because it cannot run here."""
-    chosen = [tools.get("none"), *tools.expand(list(names or DEFAULT_TOOLS))]
+    """The bare monitor first, then the tools asked for (the default tool if none, `all` for
+    every profiler); returns the available ones and a note for each one skipped because it
+    cannot run here."""
+    chosen = [tools.get(tools.BARE), *tools.expand(list(names or []))]
     usable, skipped = [], []
     for tool in dict.fromkeys(chosen):
         problem = tool.problem()
@@ -201,7 +204,7 @@ def checks(case: Case, run: CaseRun) -> list[Check]:
                 f"CPU share {fmt.number(share)}, truth {case.cpu:.2f} ± {case.cpu_tolerance:.2f}",
             )
         )
-    if case.peak_rss_mb is not None and run.tool not in RSS_ADDING_TOOLS:
+    if case.peak_rss_mb is not None and not _adds_rss(run.tool):
         peak = run.peak_rss_mb
         ok = peak is not None and abs(peak / case.peak_rss_mb - 1) <= case.memory_tolerance
         found.append(
@@ -234,22 +237,14 @@ def _cores_check(min_cores: float, run: CaseRun) -> Check:
 
 def tool_view(case: Case, tool: str, metrics: dict[str, Any]) -> dict[str, Any]:
     """The tool's own figure closest to the truth, with the truth and the difference."""
-    view: dict[str, Any] = {}
-    if tool == "py-spy" and metrics.get("active_fraction") is not None:
-        view = _view("active samples", metrics["active_fraction"], case.cpu)
-        if metrics.get("gil_held_fraction") is not None:
-            view["gil_held"] = metrics["gil_held_fraction"]
-    elif tool == "scalene" and metrics.get("system_fraction") is not None:
-        truth = None if case.cpu is None else 1.0 - min(case.cpu, 1.0)
-        view = _view("system share", metrics["system_fraction"], truth)
-    elif tool == "memray" and metrics.get("peak_heap_mb") is not None:
-        view = _view("peak heap MB", metrics["peak_heap_mb"], case.peak_rss_mb)
-    return view
+    if tool not in tools.REGISTRY:
+        return {}
+    return tools.get(tool).calibration_view(metrics, Truth(case.cpu, case.peak_rss_mb))
 
 
-def _view(label: str, value: float, truth: float | None) -> dict[str, Any]:
-    error = None if truth is None else value - truth
-    return {"label": label, "value": value, "truth": truth, "error": error}
+def _adds_rss(tool: str) -> bool:
+    """Whether peak RSS under `tool` is more than the case's memory (its heap is shown)."""
+    return tool in tools.REGISTRY and tools.get(tool).adds_rss
 
 
 def default_out_dir(root: Path = Path("profiles")) -> Path:
@@ -279,7 +274,7 @@ def to_json(runs: list[CaseRun], meta: dict[str, Any]) -> dict[str, Any]:
     """calibration.json: the cases' truth, every run with its checks, and whether all passed."""
     names = list(dict.fromkeys(r.case for r in runs))
     return {
-        "schema": 1,
+        "schema": SCHEMA,
         **meta,
         "passed": not any(r.failed for r in runs),
         "failed_runs": sum(r.failed for r in runs),

@@ -38,7 +38,7 @@ def list_command() -> None:
             choices = f" [{'|'.join(p.choices)}]" if p.choices else ""
             console.print(f"    {p.name} ({p.type}, default {p.default!r}){choices}: {p.help}")
     console.print("[bold]tools[/]:")
-    for name, tool in tools.TOOLS.items():
+    for name, tool in zip(tools.REGISTRY, tools.every(), strict=True):
         problem = tool.problem()
         state = "[green]available[/]" if problem is None else f"[red]missing[/]: {problem}"
         console.print(f"    {name}: {tool.description} - {state}")

@@ -19,8 +19,23 @@ import functools
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 Stacks = dict[tuple[str, ...], int]
+
+
+@dataclass
+class RunStacks:
+    """A run's stacks (root first, process and thread frames included) with their weight,
+    as the tool that recorded them gives them (Tool.stacks)."""
+
+    name: str
+    stacks: Stacks
+    unit: str  # "samples" | "us"
+    rate_hz: float | None  # samples per second, for "samples"
+    source: str  # the file(s) they came from
+    trace_path: Path | None = None  # a Chrome trace the tool itself wrote
+
 
 _PROCESS = re.compile(r'^process (\d+):"(.*)"$', re.DOTALL)
 _PROCESS_OPEN = re.compile(r'^process \d+:"')

@@ -285,7 +285,7 @@ def harness_run(root: Path, *sets: str) -> Path:
 def test_fsync_each_against_none_shows_disk_wait_and_a_diff_flamegraph(tmp_path: Path) -> None:
     """One collection file rather than a file per item: creating files where many were just
     deleted costs up to ~800 us each on this ext4, enough to hide what fsync costs."""
-    problem = tools.TOOLS["py-spy"].problem()
+    problem = tools.get("py-spy").problem()
     if problem is not None:
         pytest.skip(f"py-spy cannot run here: {problem}")
     started = time.monotonic()

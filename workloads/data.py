@@ -13,7 +13,6 @@ import os
 import random
 import shutil
 import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -180,9 +179,3 @@ def _write(directory: Path, layout: str, count: int, seed: int, corrupt_rate: fl
     with open(directory / "items.jsonl", "wb") as out:
         for i in range(count):
             out.write(record_bytes(i, seed, bad.get(i)) + b"\n")
-
-
-def iter_items(count: int, seed: int, start: int = 0) -> Iterator[dict]:
-    """Valid items in index order, generated in memory (for the output scenario)."""
-    for i in range(start, count):
-        yield make_item(i, seed)

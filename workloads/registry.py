@@ -10,6 +10,8 @@ they are called, so `import workloads.registry` stays light.
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Collection
 from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass, field
@@ -36,6 +38,9 @@ class Param:
     help: str
     choices: tuple[str, ...] | None = None
     minimum: float | None = None
+    maximum: float | None = None  # past it a value is a typo, not a plan (1e30 items)
+    #: For a str: a regular expression the whole value must match, and what it looks like.
+    pattern: tuple[str, str] | None = None
 
     @property
     def flag(self) -> str:
@@ -62,8 +67,14 @@ class Param:
     def check(self, value: Any) -> None:
         if self.choices is not None and value not in self.choices:
             raise ValueError(f"{self.name} must be one of {', '.join(self.choices)}, not {value!r}")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError(f"{self.name} must be a finite number, not {value!r}")
         if self.minimum is not None and value is not None and value < self.minimum:
             raise ValueError(f"{self.name} must be >= {self.minimum:g}, not {value!r}")
+        if self.maximum is not None and value is not None and value > self.maximum:
+            raise ValueError(f"{self.name} must be <= {self.maximum:g}, not {value!r}")
+        if self.pattern is not None and not re.fullmatch(self.pattern[0], str(value)):
+            raise ValueError(f"{self.name} must look like {self.pattern[1]}, not {value!r}")
 
 
 @dataclass(frozen=True)

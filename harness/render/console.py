@@ -13,6 +13,7 @@ from rich.console import Console, RenderableType
 from rich.markup import escape
 from rich.table import Table
 
+from harness import tools
 from harness.compare import SECTION_TITLES, Comparison
 from harness.render import cells, fmt
 from harness.render.base import Renderer
@@ -24,16 +25,6 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-#: Artifacts worth opening, printed as paths after a run's summary.
-OPENABLE = (
-    "flamegraph",
-    "flamegraph_causes",
-    "memray_flamegraph",
-    "scalene_html",
-    "speedscope",
-    "trace",
-    "flamegraph_html",
-)
 #: The runs table shows the split of thread time only on a terminal this wide.
 WIDE = 130
 TREND_STYLE = {"better": "green", "worse": "red"}
@@ -154,7 +145,7 @@ def summary_renderables(s: RunSummary, run_dir: Path) -> list[RenderableType]:
     if s.error:
         out.append(f"  [red]error:[/] {escape(str(s.error.get('message')))}")
     out.append(f"run directory: {escape(str(run_dir))}")
-    for name in OPENABLE:
+    for name, _ in tools.openable(s.tool):  # the tool's own first, in its order
         if name in s.artifacts:
             out.append(f"  open {name}: {escape(str((run_dir / s.artifacts[name]).resolve()))}")
     return out

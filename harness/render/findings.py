@@ -37,6 +37,8 @@ def _method(study: Study) -> list[str]:
     timed = [r for p in study.points if p.tool == "none" for r in p.runs]
     probe = m.get("file_creation_us") or {}
     cache = {state: sum(r.cache == state for r in timed) for state in ("warm", "cold", "unknown")}
+    profiled = list(dict.fromkeys(p.tool for p in study.points if p.group == "profile"))
+    profilers = " and ".join(profiled) or "no profiler"
     return [
         "## How it was measured",
         "",
@@ -59,8 +61,9 @@ def _method(study: Study) -> list[str]:
         "- Before every run that syncs (`fsync` each, batch or end) and every fsync probe the "
         "study ran `sync`, so each flush paid for its own writes only, not for dirty pages "
         "earlier runs left (`fsync=end` is a syncfs of the whole filesystem).",
-        "- One representative run per scenario also ran under py-spy and memray: their flame "
-        "graphs are in those run directories; Q1's sample split comes from the py-spy run.",
+        f"- One representative run per scenario also ran under {profilers}: their flame "
+        "graphs are in those run directories; Q1's sample split comes from the run whose "
+        "profiler sampled stacks.",
         "",
     ]
 

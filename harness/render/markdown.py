@@ -52,9 +52,7 @@ CALIBRATION_NOTES = """\
   0.25 CPU leaves sleep 0.75 dominant, 0.75 CPU dominates sleep 0.25, and 0.50 +- 0.10 never
   reaches 1.5x the other share, hence mixed.
 - *cores* is judged only when other programs used under 0.3 cores during the run.
-- *tool's own view*: py-spy's active-sample fraction against the CPU share, scalene's system
-  share against 1 - CPU share, memray's peak heap against the memory held; shown, never failed.
-"""
+- *tool's own view*: each tool's figure closest to the truth, shown, never failed"""
 
 
 @dataclass
@@ -90,5 +88,7 @@ class CalibrationMarkdown(
         if meta.get("skipped_tools"):
             lines += ["", "## Tools skipped", ""]
             lines += [f"- {note}" for note in meta["skipped_tools"]]
-        lines += ["", "## How to read it", "", CALIBRATION_NOTES]
+        views = dict.fromkeys(f"{r.tool}: {r.tool_view['label']}" for r in runs if r.tool_view)
+        notes = CALIBRATION_NOTES + (f" ({'; '.join(views)})" if views else "") + ".\n"
+        lines += ["", "## How to read it", "", notes]
         return "\n".join(lines)

@@ -8,25 +8,17 @@ warning for the terminal.
 from __future__ import annotations
 
 import json
-import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from harness import tools
 from harness.study.results import STUDY_NAME, Study
 from harness.study.results import load as load_study
 from harness.summary import MANIFEST_NAME, SPLIT_KEYS, SUMMARY_NAME, RunSummary, find_runs, load
 from workloads import registry
 
-#: Artifacts worth a link, in the order shown, with their labels.
-ARTIFACTS = (
-    ("flamegraph", "flame graph"),
-    ("speedscope", "speedscope"),
-    ("memray_flamegraph", "memray"),
-    ("scalene_html", "scalene"),
-    ("trace", "trace"),
-)
 HIDDEN_PARAMS = frozenset({"out_dir", "data_dir", "result", "api_url"})
 
 
@@ -115,13 +107,14 @@ def _from_summary(row: Row, s: RunSummary, run_dir: Path, root: Path) -> Row:
         split = ", ".join(f"{k} {v:.0%}" for k, v in top.get("families", {}).items() if v >= 0.05)
         row.top_site = f"{top['where']}: {split}"
     row.stages = {k: v.get("share", 0.0) for k, v in s.stages.items() if isinstance(v, dict)}
-    for prefix, label in ARTIFACTS:
+    for prefix, label in tools.openable(s.tool):  # each tool says what is worth a link
         for key, rel in sorted(s.artifacts.items()):
-            if key != prefix and not key.startswith(prefix + "_"):
+            pid = key.removeprefix(prefix + "_")  # a child process's: memray_flamegraph_<pid>
+            if key != prefix and not (pid != key and pid.isdigit()):
                 continue
             if (run_dir / rel).is_file():
-                suffix = key.removeprefix(prefix).lstrip("_")
-                row.artifacts.append((f"{label} {suffix}".strip(), href(run_dir / rel, root)))
+                row.artifacts.append((f"{label} {pid}" if key != prefix else label,
+                                      href(run_dir / rel, root)))  # fmt: skip
     return row
 
 
@@ -172,10 +165,3 @@ def collect(root: Path) -> Collection:
             warnings.append(f"{row.href}: {row.state}: {row.problem}")
     rows.sort(key=lambda r: (r.started_at, r.name), reverse=True)
     return Collection(rows, warnings, _studies(root, warnings))
-
-
-def mean_split(rows: list[Row]) -> dict[str, float]:
-    with_split = [r.split for r in rows if r.split]
-    if not with_split:
-        return {}
-    return {k: statistics.fmean(s.get(k, 0.0) for s in with_split) for k in SPLIT_KEYS}

@@ -12,7 +12,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from harness import stack_sources
 from harness import stacks as st
+from harness.errors import HarnessError
 
 STAGE_FILES: dict[str, tuple[str, ...]] = {
     "ingest": (
@@ -64,13 +66,12 @@ def attribute(stacks: st.Stacks) -> dict[str, Any]:
     }
 
 
-def attribute_run(run_dir: Path, folded_name: str = "pyspy.folded") -> dict[str, Any] | None:
-    """Stage attribution of a py-spy run directory; None when it has no readable samples."""
+def attribute_run(run_dir: Path) -> dict[str, Any] | None:
+    """Stage attribution of a run whose profiler sampled stacks; None when it has none."""
     try:
-        text = (run_dir / folded_name).read_text(errors="replace")
-    except OSError:
+        found = stack_sources.load(run_dir)
+    except HarnessError:
         return None
-    stacks = st.parse_folded(text)
-    if not stacks:
+    if found.unit != "samples" or not found.stacks:
         return None
-    return attribute(stacks)
+    return attribute(found.stacks)

@@ -137,7 +137,7 @@ def _run_one(
         target = targets.resolve(point.scenario, sets, [])
         request = RunRequest(
             target,
-            tools.get("none" if step.warmup else point.tool),
+            tools.get(tools.BARE if step.warmup else point.tool),
             study_dir / sub,
             timeout_s=TIMEOUT_S[quick],
             options=dict(point.options),
@@ -305,7 +305,7 @@ def _collect(matrix: Matrix, state: _State, study_dir: Path) -> Study:
             result = aggregate(point, state.runs.get(point.key, []))
             if not result.runs:
                 result.status, result.error = "skipped", "not run: the study was interrupted"
-        if point.tool == "py-spy" and result.median_run:
+        if point.group == "profile" and result.median_run:
             result.samples = attribute_run(study_dir / result.median_run)
         study.points.append(result)
     return study

@@ -14,10 +14,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness import tools
 from workloads import registry
 
 SCENARIO_ORDER = ("output", "ingest_files", "ingest_api", "pipeline")
-PROFILERS = ("py-spy", "memray")
 API_PAGE_SIZE = 10
 FILESYSTEMS = registry.FILESYSTEMS
 RECOMMENDED_KEY = "pipeline/recommended"  # its parameters are chosen during the study
@@ -209,8 +209,10 @@ def representatives(matrix: Matrix) -> list[Point]:
         base = keys.get(key) or next((p for p in matrix.points if p.scenario == scenario), None)
         if base is None:
             continue
-        for tool in PROFILERS:
-            options = (("rate", "250"),) if tool == "py-spy" else ()
+        for profiler in tools.every():
+            if profiler.study_options is None:
+                continue
+            tool, options = profiler.name, profiler.study_options
             out.append(
                 Point(
                     f"{base.key}/{tool}",

@@ -89,18 +89,23 @@ def q1(study: Study) -> dict[str, Any]:
         f"{top.capitalize()} {lead}: the sequential pipeline ({rate(seq)} end to end) spends "
         f"{listed} of its stage time (clocks inside the workload)"
     )
-    profiled = study.point("pipeline/sequential/py-spy")
+    profiled = next(
+        (p for p in study.points if p.group == "profile" and p.key.startswith(f"{seq.key}/")
+         and (p.samples or {}).get("staged")),
+        None,
+    )  # fmt: skip
     samples = profiled.samples if profiled else None
-    if samples and samples.get("staged"):
+    if profiled and samples:
         s = samples["shares"]
         most = max(s, key=s.get)
         agreement = "agreeing" if most == top else f"disagreeing: most samples are in {most}"
         parts = ", ".join(f"{k} {_pct(s.get(k, 0))}" for k in ranked)
         text += (
-            f", and py-spy's {samples['staged']} samples in stage code give {parts}, {agreement}."
+            f", and {profiled.tool}'s {samples['staged']} samples in stage code give {parts}, "
+            f"{agreement}."
         )
     else:
-        text += "; py-spy gave no samples to cross-check."
+        text += "; no profiler gave samples to cross-check."
     text += _stage_causes(study, seq)
     variants, concurrent_verdict = [], None
     for key, what in (

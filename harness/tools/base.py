@@ -1,9 +1,14 @@
-"""The small interface every profiler adapter implements.
+"""The small interface every profiler adapter implements: everything about a tool lives in its
+adapter, so the rest of the harness never names one.
 
 An adapter is pure over files: `command()` builds the command line that runs the target under the
 tool and writes the tool's output into the run directory; `collect()` reads those files back
 (after the run, even a failed or interrupted one) and turns them into artifacts and figures.
-The runner never needs to know which tool it is driving.
+Besides, each adapter says which options it takes (typed, parsed by one parser), its lines of
+evidence for the verdict, its view of a calibration case, which of its artifacts are worth
+opening, whether it adds to the tree's RSS, where its stacks are (`harness export`, compare),
+and how a user would run it by hand (the bench's comparison). Adding a profiler is one module
+here and one line in tools/__init__.py; tests/tools/test_adapters.py picks it up.
 """
 
 from __future__ import annotations
@@ -16,6 +21,10 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from harness.errors import HarnessError
+from harness.stacks import RunStacks
+from workloads.registry import Param as Option
 
 
 def missing_module(module: str) -> str | None:
@@ -52,6 +61,16 @@ class ToolResult:
     #: not kept in summary.json.
     stacks: dict[tuple[str, ...], int] | None = None
 
+    def output(self, run_dir: Path, name: str, key: str, missing: str) -> Path | None:
+        """`run_dir / name`, recorded as artifact `key`, when the tool wrote it; else None and
+        the problem "no NAME: `missing`" (why the tool may not have written it)."""
+        path = run_dir / name
+        if not path.is_file():
+            self.problems.append(f"no {name}: {missing}")
+            return None
+        self.artifacts[key] = name
+        return path
+
 
 @dataclass
 class LaunchContext:
@@ -61,11 +80,18 @@ class LaunchContext:
     python: str
     options: dict[str, str] = field(default_factory=dict)
     is_asyncio: bool = False
-    expected_seconds: float | None = None
     #: The target is a process the harness did not start (`harness attach`): never stop it.
     attached: bool = False
     #: How long an attached recording lasts (None: until the harness detaches it).
     duration_s: float | None = None
+
+
+@dataclass(frozen=True)
+class Truth:
+    """What a calibration case is by construction, for a tool's view of it."""
+
+    cpu: float | None  # the share of thread time on a CPU in user mode
+    peak_rss_mb: float | None  # the memory the case holds
 
 
 class Tool(ABC):
@@ -73,8 +99,20 @@ class Tool(ABC):
 
     name: str = ""
     description: str = ""
-    #: Executable names of the tool's own processes, which the monitor leaves out of the
-    #: workload's figures (py-spy runs as the parent of the profiled program).
+    #: The distribution that provides it, whose version a run's manifest records.
+    package: str | None = None
+    #: Its options (`--set name=value`), typed like the scenarios' parameters; see settings().
+    options: tuple[Option, ...] = ()
+    #: Its own processes or allocator hooks add to the tree's RSS: peak RSS under it is not
+    #: the program's memory (calibration does not hold it to the truth).
+    adds_rss: bool = False
+    #: Artifacts worth opening, by key (or key prefix: `memray_flamegraph_<pid>`), with the
+    #: label the report links them by; printed as paths after a run, in this order.
+    openable: tuple[tuple[str, str], ...] = ()
+    #: A study runs one representative point per scenario under it, with these options.
+    study_options: tuple[tuple[str, str], ...] | None = None
+    #: Executable names of the tool's own processes (recorders attached to the tree), which
+    #: the monitor leaves out of the workload's figures.
     own_process_names: frozenset[str] = frozenset()
     #: The command's first process is the tool's own launcher; the monitor leaves it out.
     root_is_launcher: bool = False
@@ -137,6 +175,37 @@ class Tool(ABC):
     def collect(self, run_dir: Path) -> ToolResult:
         """Read the tool's output from `run_dir`, render artifacts, return figures."""
 
+    def settings(self, options: dict[str, str]) -> dict[str, Any]:
+        """This tool's options from `options` (as given: `--set`, a manifest), typed, the
+        defaults filled in; others' options are left alone. HarnessError (one line, exit 2)
+        for a value it cannot take; the CLI asks before anything is launched or written."""
+        values: dict[str, Any] = {}
+        for option in self.options:
+            raw = options.get(option.name)
+            try:
+                values[option.name] = option.default if raw is None else option.parse(raw)
+            except ValueError as exc:
+                raise HarnessError(f"--set {option.name}={raw}: {exc} ({self.name})") from None
+        return values
+
+    def check_options(self, options: dict[str, str]) -> None:
+        """HarnessError for an option value this tool cannot take (see settings)."""
+        self.settings(options)
+
+    def by_hand(self, target_argv: list[str], ctx: LaunchContext) -> list[str]:
+        """The command line a user would type to run `target_argv` under the tool with the
+        flags the harness gives it (the bench sets the harness against it)."""
+        return self.command(target_argv, ctx)
+
+    def stacks(self, run_dir: Path) -> RunStacks | None:
+        """The stacks the tool recorded in `run_dir`, for `harness export` and compare (None:
+        it records none)."""
+        return None
+
+    def calibration_view(self, metrics: dict[str, Any], truth: Truth) -> dict[str, Any]:
+        """Its own figure closest to a calibration case's truth (see view()); {} for none."""
+        return {}
+
     def attach(self, pid: int, ctx: LaunchContext) -> list[subprocess.Popen]:
         """Start processes that record the running process `pid` (default: none): each Python
         process of a run for a tool that follows processes, the process `harness attach` names.
@@ -154,3 +223,13 @@ class Tool(ABC):
         """The tool's own lines for the verdict, set against the monitor's resource `split`
         where they can be (default: none). The verdict quotes them after the counters'."""
         return []
+
+
+def view(label: str, value: float, truth: float | None) -> dict[str, Any]:
+    """A tool's figure beside the truth it is closest to, and the difference."""
+    return {
+        "label": label,
+        "value": value,
+        "truth": truth,
+        "error": None if truth is None else value - truth,
+    }

@@ -30,7 +30,15 @@ from typing import Any
 
 from harness import pycommand
 from harness.tools import access
-from harness.tools.base import LaunchContext, Tool, ToolResult, missing_module
+from harness.tools.base import (
+    LaunchContext,
+    Option,
+    Tool,
+    ToolResult,
+    Truth,
+    missing_module,
+    view,
+)
 
 CAPTURE = "memray.bin"
 ATTACH_LOG = "memray-attach.log"
@@ -67,8 +75,13 @@ def flamegraph_command(python: str, capture: Path, output: Path) -> list[str]:
 class Memray(Tool):
     name = "memray"
     description = "heap allocations: peak heap, top allocation sites, flame graph"
+    package = "memray"
     can_attach = True
     starts_program = True
+    options = (Option("native", "bool", False, "native (C) frames in the allocation stacks"),)
+    adds_rss = True  # its tracker's records and hooks live in the profiled processes
+    openable = (("memray_flamegraph", "memray"),)
+    study_options = ()
 
     def problem(self) -> str | None:
         return missing_module("memray")
@@ -96,7 +109,7 @@ class Memray(Tool):
             ctx.python, "-m", "memray", "attach", "-o", str(ctx.run_dir / CAPTURE),
             "--follow-fork", str(pid),
         ]  # fmt: skip
-        if ctx.options.get("native") == "1":
+        if self.settings(ctx.options)["native"]:
             cmd.insert(-1, "--native")
         with open(ctx.run_dir / ATTACH_LOG, "ab") as log:
             return [subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log)]
@@ -137,17 +150,17 @@ class Memray(Tool):
         python, script, *args = target_argv
         capture = str(ctx.run_dir / CAPTURE)
         cmd = [python, "-m", "memray", "run", "-q", "--follow-fork", "-o", capture]
-        if ctx.options.get("native") == "1":
+        if self.settings(ctx.options)["native"]:
             cmd.append("--native")
         return [*cmd, script, *args]
 
     def collect(self, run_dir: Path) -> ToolResult:
         result = ToolResult()
-        main = run_dir / CAPTURE
-        if not main.is_file():
-            result.problems.append(f"no {CAPTURE}: memray stopped before it started recording")
+        main = result.output(
+            run_dir, CAPTURE, "memray_bin", "memray stopped before it started recording"
+        )
+        if main is None:
             return result
-        result.artifacts["memray_bin"] = CAPTURE
         stats = _capture_stats(main, run_dir / STATS, run_dir / FLAMEGRAPH, "", result)
         children = _children(run_dir)
         child_stats = []
@@ -174,6 +187,11 @@ class Memray(Tool):
     def evidence(self, result: ToolResult, split: dict[str, float]) -> list[str]:
         heap = result.metrics.get("peak_heap_mb")
         return [] if heap is None else [f"memray's peak heap was {heap:.1f} MB."]
+
+    def calibration_view(self, metrics: dict[str, Any], truth: Truth) -> dict[str, Any]:
+        """Its peak heap against the memory the case holds."""
+        heap = metrics.get("peak_heap_mb")
+        return {} if heap is None else view("peak heap MB", heap, truth.peak_rss_mb)
 
 
 def _wait_until_still(path: Path, settle_s: float = 0.5, limit_s: float = 15.0) -> None:

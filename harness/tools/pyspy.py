@@ -5,70 +5,45 @@ py-spy writes one format per run, and no one run gives both every thread's sampl
 thread held the GIL, so a run is recorded twice at once:
 - the main recording attaches to the first Python process of the run: `record --pid P --format
   raw --idle --subprocesses --threads`, every thread of it and of its children, idle ones
-  included. The runner's follower (harness/follow.py) calls attach() again for each further
-  Python process that recording cannot see (under a shell, after an exec), which gets a
-  recording of its own, `pyspy.<pid>.folded`; collect() merges them;
-- a companion started with the main recording, `record --pid P --gil --nonblocking`, keeps per
-  sampling round only the thread holding the GIL (nothing when none does). It does not pause the
-  target, so it does not fight the main recording, which does (except on an attached process:
-  `harness attach` records with `--nonblocking` too, so the process is never stopped).
+  included (pyspy_record.py reads it back). The runner's follower (harness/follow.py) calls
+  attach() again for each further Python process that recording cannot see (under a shell,
+  after an exec), which gets a recording of its own, `pyspy.<pid>.folded`; collect() merges
+  them. py-spy's own `--subprocesses` follows the children of a Python process it records, but
+  not a Python started by a non-Python parent, nor what a recorded process exec's into;
+- the GIL companion (pyspy_gil.py), started with the main recording.
 
-Figures (collect()):
-- samples: thread-samples of the main recording (each round adds one per live thread).
-- idle_fraction: share of those whose stack ends in a recognisable blocking call
-  (`stacks.is_waiting_stack`). py-spy knows from the OS which threads sleep, but its raw
-  output drops that mark, and a blocking C call made from user code (time.sleep, file I/O) looks
-  like running code: a lower bound. active_fraction = 1 - idle_fraction: on CPU or blocked where
-  the stack cannot show it. The monitor's exact on-CPU split is the reference.
-- gil_held_fraction: GIL samples / sampling rounds of the companion, for the main Python process
-  only (child processes have GILs of their own). py-spy's closing "Samples: N" counts stacks
-  written, not rounds (with --gil: the GIL samples again), so rounds = rate x seconds sampled -
-  failed rounds ("Errors: E"). The window runs from the companion's "Sampling process" line,
-  seen by attach(), to the mtime of the file py-spy writes when it stops (kept in the meta file
-  by the first collect(), so copies of the run directory keep it). Rounds come at random
-  intervals averaging 1/rate, so the share is good to about 1/sqrt(rounds).
+py-spy attaches rather than launches so that the runner's own child is the target: the
+target's exit status is then exact (py-spy exits 0 whatever its child did). Attached with
+`--nonblocking` under `harness attach` (it reads memory without stopping the process), it
+pauses the target otherwise, for exact stacks.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
-import math
 import os
 import re
 import shutil
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from harness import stacks as st
 from harness.errors import HarnessError
-from harness.render.flamegraph import FlameGraph
-from harness.render.speedscope import Speedscope
-from harness.summary import write_json_atomic, write_text_atomic
-from harness.tools import access
-from harness.tools.base import LaunchContext, Tool, ToolResult
+from harness.stacks import RunStacks
+from harness.tools import access, pyspy_gil, pyspy_record
+from harness.tools.base import LaunchContext, Option, Tool, ToolResult, Truth, view
 
-FOLDED = "pyspy.folded"
-GIL_FOLDED = "pyspy-gil.folded"
-GIL_META = "pyspy-gil.meta.json"
-GIL_LOG = "pyspy-gil.log"
 MAIN_LOG = "pyspy.log"
-FLAMEGRAPH = "flamegraph.svg"
-SPEEDSCOPE = "profile.speedscope.json"
+FOLDED = pyspy_record.FOLDED
 DEFAULT_RATE = 100
-TOP_N = 10
+MAX_RATE = 10_000  # py-spy reads a u64; far past what it can sample
 
 PTRACE_FIX = (
     "run as root, add --cap-add SYS_PTRACE to docker run, or set kernel.yama.ptrace_scope "
     "to 0 (1 lets py-spy trace only its own child, so no GIL share)"
 )
-_TRUE = ("1", "true", "yes")
-_START_WAIT_S = 3.0
-_MIN_GIL_ROUNDS = 50
 # py-spy's own wording (Rust's "(os error N)"), not a target's "[Errno 13] Permission denied".
 _PERMISSION = re.compile(
     r"Permission Denied: Try running|\(os error (?:1|13)\)|Failed to suspend process|SYS_PTRACE"
@@ -77,9 +52,6 @@ _UNSUPPORTED = re.compile(
     r"unsupported version of python|failed to find python version|failed to find a python",
     re.IGNORECASE,
 )
-_ERRORS = re.compile(r"Samples: \d+ Errors: (\d+)")
-_PID = re.compile(r"^process (\d+):")
-_TID = re.compile(r"^thread \((\d+)\)")
 
 
 class PySpy(Tool):
@@ -87,9 +59,16 @@ class PySpy(Tool):
 
     name = "py-spy"
     description = "sampling profiler: flame graph with waiting threads, GIL-held share"
+    package = "py-spy"
     own_process_names = frozenset({"py-spy"})
     follows_processes = True
     can_attach = True
+    options = (
+        Option("rate", "int", DEFAULT_RATE, "samples per second", minimum=1, maximum=MAX_RATE),
+        Option("native", "bool", False, "native (C) frames too"),
+    )
+    openable = (("flamegraph", "flame graph"), ("speedscope", "speedscope"))
+    study_options = (("rate", "250"),)  # more samples for the stage cross-check of short runs
 
     def __init__(self, executable: str | None = None) -> None:
         self._executable = executable
@@ -122,29 +101,37 @@ class PySpy(Tool):
         return list(target_argv)
 
     def recorder_argv(self, pid: int, ctx: LaunchContext, output: Path | None = None) -> list[str]:
-        argv = [
-            self.executable, "record", "--pid", str(pid), "--format", "raw", "--idle",
-            "--subprocesses", "--threads", "--rate", str(sampling_rate(ctx)),
-            "--output", str(output or ctx.run_dir / FOLDED),
+        return [
+            self.executable, "record", "--pid", str(pid),
+            *self._record_flags(ctx, output or ctx.run_dir / FOLDED),
         ]  # fmt: skip
-        if ctx.options.get("native", "").strip().lower() in _TRUE:
-            argv.append("--native")
+
+    def _record_flags(self, ctx: LaunchContext, output: Path) -> list[str]:
+        settings = self.settings(ctx.options)
+        flags = [
+            "--format", "raw", "--idle", "--subprocesses", "--threads",
+            "--rate", str(settings["rate"]), "--output", str(output),
+        ]  # fmt: skip
+        if settings["native"]:
+            flags.append("--native")
         if ctx.attached:
-            argv.append("--nonblocking")
-        return argv
+            flags.append("--nonblocking")
+        return flags
+
+    def by_hand(self, target_argv: list[str], ctx: LaunchContext) -> list[str]:
+        """In the harness py-spy attaches to the running target; by hand it launches it:
+        `py-spy record <the same flags> -- python script`."""
+        flags = self._record_flags(ctx, ctx.run_dir / FOLDED)
+        return [self.executable, "record", *flags, "--", *target_argv]
 
     def attach(self, pid: int, ctx: LaunchContext) -> list[subprocess.Popen]:
-        """Record the Python process `pid` (and its children).
-
-        py-spy attaches rather than launches so that the runner's own child is the target:
-        the target's exit status is then exact (py-spy exits 0 whatever its child did).
-        The first call of a run starts the main recording and the GIL companion; later calls
-        (further Python processes, see harness/follow.py) a recording of their own.
-        """
+        """Record the Python process `pid` (and its children). The first call of a run starts
+        the main recording and the GIL companion; later calls (further Python processes, see
+        harness/follow.py) a recording of their own."""
         first = not (ctx.run_dir / MAIN_LOG).exists()
         output, log_path = ctx.run_dir / FOLDED, ctx.run_dir / MAIN_LOG
         if not first:
-            stem = _free_stem(ctx.run_dir, f"pyspy.{pid}")
+            stem = pyspy_record.free_stem(ctx.run_dir, f"pyspy.{pid}")
             output, log_path = ctx.run_dir / f"{stem}.folded", ctx.run_dir / f"{stem}.log"
         started: list[subprocess.Popen] = []
         with open(log_path, "wb") as log:
@@ -161,42 +148,11 @@ class PySpy(Tool):
             except OSError as exc:
                 log.write(f"could not start py-spy: {exc}\n".encode())
                 return started
-        companion = self._gil_companion(pid, ctx) if first else None
-        if companion is not None:
-            started.append(companion)
+        if first:
+            rate = self.settings(ctx.options)["rate"]
+            companion = pyspy_gil.start(self.executable, pid, rate, ctx.run_dir)
+            started += [companion] if companion is not None else []
         return started
-
-    def _gil_companion(self, pid: int, ctx: LaunchContext) -> subprocess.Popen | None:
-        """Start the GIL companion on the Python at `pid`; None if it cannot start.
-
-        Writes pyspy-gil.meta.json either way, so collect() can say what happened.
-        """
-        rate = sampling_rate(ctx)
-        meta: dict[str, Any] = {"rate": rate, "pyspy_pid": pid, "target_pid": None}
-        target = pid
-        meta["target_pid"] = target
-        argv = [
-            self.executable, "record", "--pid", str(target), "--gil", "--nonblocking",
-            "--format", "raw", "--rate", str(rate), "--output", str(ctx.run_dir / GIL_FOLDED),
-        ]  # fmt: skip
-        log_path = ctx.run_dir / GIL_LOG
-        try:
-            with open(log_path, "wb") as log:
-                proc = subprocess.Popen(
-                    argv,
-                    stdin=subprocess.DEVNULL,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    start_new_session=True,
-                )
-        except OSError as exc:
-            meta["error"] = f"could not start the GIL companion: {exc}"
-            write_json_atomic(ctx.run_dir / GIL_META, meta)
-            return None
-        meta["launched_at"] = time.time()
-        meta["sampling_started_at"] = _wait_for_start(proc, log_path)
-        write_json_atomic(ctx.run_dir / GIL_META, meta)
-        return proc
 
     def collect(self, run_dir: Path) -> ToolResult:
         result = ToolResult()
@@ -210,22 +166,14 @@ class PySpy(Tool):
         log = _read_text(run_dir / MAIN_LOG)
         if log is not None and not (run_dir / FOLDED).is_file():
             result.unavailable = self.failure_hint(log)
-        meta = _read_json(run_dir / GIL_META)
-        stacks = _read_main(run_dir, result)
+        meta = pyspy_gil.read_meta(run_dir)
+        stacks = pyspy_record.read(run_dir, result)
         result.stacks = stacks or None
         if stacks:
-            _render(run_dir, stacks, meta.get("rate"), result)
-            _figures(stacks, result)
-        _gil(run_dir, meta, result, self.failure_hint)
-        if (
-            result.metrics.get("gil_samples") == 0
-            and result.metrics.get("active_fraction", 0) > 0.5
-        ):
-            result.problems.append(
-                "the GIL companion never saw a GIL holder while threads ran: py-spy may not read "
-                "the GIL of this Python, so gil_held_fraction 0 is doubtful"
-            )
-        for key, name in (("folded", FOLDED), ("gil_folded", GIL_FOLDED), ("log", MAIN_LOG)):
+            pyspy_record.render(run_dir, stacks, meta.get("rate"), result)
+            pyspy_record.figures(stacks, result)
+        pyspy_gil.collect(run_dir, meta, result, self.failure_hint)
+        for key, name in (("folded", FOLDED), ("gil_folded", pyspy_gil.FOLDED), ("log", MAIN_LOG)):
             if (run_dir / name).is_file():
                 result.artifacts[key] = name
         return result
@@ -253,6 +201,38 @@ class PySpy(Tool):
             out.append(f"py-spy saw the GIL held {gil:.0%} of the time.")
         return out
 
+    def stacks(self, run_dir: Path) -> RunStacks | None:
+        """Every recording of the run (every process it recorded), at the rate it sampled."""
+        parts = pyspy_record.recordings(run_dir)
+        if not parts:
+            return None
+        rate = pyspy_gil.read_meta(run_dir).get("rate") or self._manifest_rate(run_dir)
+        return RunStacks(
+            run_dir.name,
+            pyspy_record.merged(parts),
+            "samples",
+            float(rate),
+            ", ".join(p.name for p in parts),
+        )
+
+    def _manifest_rate(self, run_dir: Path) -> int:
+        from harness.summary import MANIFEST_NAME
+
+        try:
+            options = json.loads((run_dir / MANIFEST_NAME).read_text()).get("options") or {}
+            return self.settings({k: str(v) for k, v in options.items()})["rate"]
+        except (OSError, ValueError, AttributeError, HarnessError):
+            return DEFAULT_RATE
+
+    def calibration_view(self, metrics: dict[str, Any], truth: Truth) -> dict[str, Any]:
+        """Its active samples against the CPU share, and the GIL-held share beside them."""
+        if metrics.get("active_fraction") is None:
+            return {}
+        found = view("active samples", metrics["active_fraction"], truth.cpu)
+        if metrics.get("gil_held_fraction") is not None:
+            found["gil_held"] = metrics["gil_held_fraction"]
+        return found
+
     def failure_hint(self, stderr_tail: str) -> str | None:
         if _PERMISSION.search(stderr_tail):
             return f"py-spy was not allowed to read the target's memory (ptrace): {PTRACE_FIX}"
@@ -268,17 +248,6 @@ def find_pyspy() -> str | None:
         return found
     beside = Path(sys.executable).parent / "py-spy"
     return str(beside) if beside.is_file() and os.access(beside, os.X_OK) else None
-
-
-def sampling_rate(ctx: LaunchContext) -> int:
-    raw = ctx.options.get("rate", str(DEFAULT_RATE))
-    try:
-        rate = int(raw)
-    except ValueError:
-        rate = 0
-    if rate <= 0:
-        raise HarnessError(f"py-spy rate must be a whole number of samples per second, not {raw!r}")
-    return rate
 
 
 def ptrace_problem(scope: int | None = None, privileged: bool | None = None) -> str | None:
@@ -297,157 +266,3 @@ def _read_text(path: Path) -> str | None:
         return path.read_text(errors="replace")
     except OSError:
         return None
-
-
-def _wait_for_start(proc: subprocess.Popen, log_path: Path) -> float | None:
-    deadline = time.monotonic() + _START_WAIT_S
-    while time.monotonic() < deadline:
-        if b"Sampling process" in log_path.read_bytes():
-            return time.time()
-        if proc.poll() is not None:
-            return None
-        time.sleep(0.005)
-    return None
-
-
-def _read_main(run_dir: Path, result: ToolResult) -> st.Stacks:
-    """The main recording merged with those of further Python processes (pyspy.<pid>.folded)."""
-    path = run_dir / FOLDED
-    extra = sorted(p for p in run_dir.glob("pyspy.*.folded") if p.name != GIL_FOLDED)
-    if not path.is_file() and not extra:
-        result.problems.append(
-            f"py-spy wrote no {FOLDED}: it writes it only when it stops by itself or on SIGINT "
-            "(killed, timed out, or it could not start)"
-        )
-        return {}
-    malformed: list[str] = []
-    stacks: st.Stacks = {}
-    for part in [path, *extra] if path.is_file() else extra:
-        found = st.parse_folded(part.read_text(errors="replace"), malformed=malformed)
-        for stack, count in found.items():
-            stacks[stack] = stacks.get(stack, 0) + count
-    if malformed:
-        result.problems.append(
-            f"{FOLDED}: skipped {len(malformed)} malformed line(s) (truncated file?)"
-        )
-    for part in extra:
-        result.artifacts[part.stem.replace(".", "_")] = part.name
-    if not stacks:
-        result.problems.append(f"{FOLDED} holds no samples")
-    return stacks
-
-
-def _free_stem(run_dir: Path, stem: str) -> str:
-    """`stem`, or `stem.N` when a recording of that process (before its exec) exists."""
-    n = 1
-    name = stem
-    while (run_dir / f"{name}.log").exists():
-        n += 1
-        name = f"{stem}.{n}"
-    return name
-
-
-def _render(run_dir: Path, stacks: st.Stacks, rate: Any, result: ToolResult) -> None:
-    total = st.total_samples(stacks)
-    at = f" at {rate} Hz" if rate else ""
-    subtitle = (
-        f"{total} thread samples{at}, threads and processes merged; "
-        "blue: waiting in a lock, join, select or socket call"
-    )
-    svg = FlameGraph(f"py-spy: {run_dir.name}", subtitle).render(st.strip_roots(stacks))
-    write_text_atomic(run_dir / FLAMEGRAPH, svg)
-    write_text_atomic(run_dir / SPEEDSCOPE, Speedscope(run_dir.name).render(stacks))
-    result.artifacts["flamegraph"] = FLAMEGRAPH
-    result.artifacts["speedscope"] = SPEEDSCOPE
-
-
-def _figures(stacks: st.Stacks, result: ToolResult) -> None:
-    total = st.total_samples(stacks)
-    idle = st.waiting_samples(stacks) / total
-    pids: set[str] = set()
-    threads: set[str] = set()
-    for stack in stacks:
-        for frame in stack:
-            if (pid := _PID.match(frame)) is not None:
-                pids.add(pid[1])
-            elif (tid := _TID.match(frame)) is not None:
-                threads.add(tid[1])
-            else:
-                break
-    result.metrics.update(
-        samples=total,
-        processes=len(pids),
-        threads=len(threads),
-        idle_fraction=round(idle, 4),
-        active_fraction=round(1 - idle, 4),
-    )
-    result.top = [
-        {
-            "where": _where(frame),
-            "value": float(count),
-            "unit": "samples",
-            "share": round(count / total, 4),
-            "waiting": st.is_waiting_frame(frame),
-        }
-        for frame, count in st.top_frames(st.strip_roots(stacks), TOP_N)
-    ]
-
-
-def _gil(
-    run_dir: Path, meta: dict[str, Any], result: ToolResult, hint: Callable[[str], str | None]
-) -> None:
-    result.metrics["gil_held_fraction"] = None
-    path = run_dir / GIL_FOLDED
-    log_path = run_dir / GIL_LOG
-    log = log_path.read_text(errors="replace") if log_path.is_file() else ""
-    if meta.get("error"):
-        result.problems.append(f"GIL share unknown: {meta['error']}")
-        return
-    if not path.is_file():
-        if not meta:
-            result.problems.append("GIL share unknown: the GIL companion was not started")
-            return
-        why = hint(log) or (log.strip().splitlines() or ["no output"])[-1]
-        result.problems.append(f"GIL share unknown: the GIL companion wrote nothing ({why})")
-        return
-    gil_samples = st.total_samples(st.parse_folded(path.read_text(errors="replace")))
-    result.metrics["gil_samples"] = gil_samples
-    if meta.get("stopped_at") is None and meta:
-        meta["stopped_at"] = path.stat().st_mtime
-        write_json_atomic(run_dir / GIL_META, meta)
-    rate, stop = meta.get("rate"), meta.get("stopped_at")
-    start = meta.get("sampling_started_at") or meta.get("launched_at")
-    if not rate or start is None or stop is None:
-        result.problems.append(f"GIL share unknown: no sampling window in {GIL_META}")
-        return
-    errors = int(match[1]) if (match := _ERRORS.search(log)) else 0
-    rounds = rate * max(0.0, stop - start) - errors
-    if rounds <= 0:
-        result.problems.append("GIL share unknown: the GIL companion sampled no rounds")
-        return
-    result.metrics["gil_held_fraction"] = round(min(1.0, gil_samples / rounds), 3)
-    result.metrics["gil_seconds"] = round(stop - start, 3)
-    if meta.get("sampling_started_at") is None:
-        result.problems.append(
-            "GIL companion's start was not seen: its window counts from launch (share low)"
-        )
-    if rounds < _MIN_GIL_ROUNDS:
-        result.problems.append(
-            f"GIL share from only ~{rounds:.0f} sampling rounds: "
-            f"good to about {100 / math.sqrt(rounds):.0f}% of its value"
-        )
-
-
-def _where(frame: str) -> str:
-    name, file, line = st.split_frame(frame)
-    if file is None:
-        return name
-    return f"{file}:{line} {name}" if line is not None else f"{file} {name}"
-
-
-def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}

@@ -30,7 +30,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from harness.tools.base import LaunchContext, Tool, ToolResult, missing_module
+from harness.tools.base import (
+    LaunchContext,
+    Option,
+    Tool,
+    ToolResult,
+    Truth,
+    missing_module,
+    view,
+)
 
 PROFILE_JSON = "scalene.json"
 PROFILE_HTML = "scalene.html"
@@ -59,6 +67,10 @@ def render_html_command(python: str) -> list[str]:
 class Scalene(Tool):
     name = "scalene"
     description = "line-level CPU split (python / native / system) and memory, JSON + HTML"
+    package = "scalene"
+    options = (Option("memory", "bool", True, "profile memory too (false: --cpu-only)"),)
+    adds_rss = True  # its memory sampler's allocator hooks and its launcher process
+    openable = (("scalene_html", "scalene"),)
     root_is_launcher = True  # `scalene run` runs the program in a child process (checked on 2.4)
     starts_program = True
 
@@ -68,7 +80,7 @@ class Scalene(Tool):
     def command(self, target_argv: list[str], ctx: LaunchContext) -> list[str]:
         python, script, *args = target_argv
         cmd = [python, "-m", "scalene", "run", "-o", str(ctx.run_dir / PROFILE_JSON)]
-        if ctx.options.get("memory") == "0":
+        if not self.settings(ctx.options)["memory"]:
             cmd.append("--cpu-only")
         if script == "-m":  # `scalene run -m module --- args` (checked on 2.4)
             cmd.append(script)
@@ -86,11 +98,11 @@ class Scalene(Tool):
 
     def collect(self, run_dir: Path) -> ToolResult:
         result = ToolResult()
-        path = run_dir / PROFILE_JSON
-        if not path.is_file():
-            result.problems.append(f"no {PROFILE_JSON}: scalene stopped before saving its profile")
+        path = result.output(
+            run_dir, PROFILE_JSON, "scalene_json", "scalene stopped before saving its profile"
+        )
+        if path is None:
             return result
-        result.artifacts["scalene_json"] = PROFILE_JSON
         try:
             profile = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, ValueError) as exc:
@@ -128,6 +140,13 @@ class Scalene(Tool):
         if m.get("peak_heap_mb") is not None:
             out.append(f"scalene's peak memory footprint was {m['peak_heap_mb']:.1f} MB.")
         return out
+
+    def calibration_view(self, metrics: dict[str, Any], truth: Truth) -> dict[str, Any]:
+        """Its "system" share (wall minus CPU on a line) against the time off a CPU."""
+        share = metrics.get("system_fraction")
+        if share is None:
+            return {}
+        return view("system share", share, None if truth.cpu is None else 1 - min(truth.cpu, 1))
 
 
 def _lines(profile: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:

@@ -15,27 +15,23 @@ cover. Forked and `python` subprocess children are traced by default and merged 
 
 from __future__ import annotations
 
-import re
-from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
 import orjson
 
 from harness.errors import HarnessError
-from harness.tools.base import LaunchContext, Tool, ToolResult, missing_module
+from harness.stacks import RunStacks
+from harness.tools import viztracer_trace
+from harness.tools.base import LaunchContext, Option, Tool, ToolResult, missing_module
 
 TRACE = "trace.json"
 DEFAULT_ENTRIES = 300_000
+MAX_ENTRIES = 100_000_000  # viztracer allocates the whole ring buffer up front
 DEFAULT_MIN_DURATION = "20us"
-TOP_N = 10
 MB = 1024 * 1024
-#: A task lane is a "thread" viztracer names after its task; only asyncio's default names
-#: (Task-N) tell it from a real thread, so tasks given their own names are not counted.
-_TASK_NAME = re.compile(r"Task-\d+")
-#: Rounding of ts and dur (1 ns each) must not turn a sibling into a child.
-_NEST_EPS_US = 0.002
-_FUNC = re.compile(r"^(?P<func>.*) \((?P<path>.+):(?P<line>\d+)\)$")
+#: What viztracer's --min_duration parses (a number, then s, ms, us or ns, or nothing: us).
+_DURATION = (r"(?:\d+\.?\d*|\.\d+)(?:[mun]?s)?", "20us, 0.5ms or 1s")
 _HINTS = {
     "No module named viztracer": "viztracer is not installed in the target's interpreter: "
     "pip install viztracer",
@@ -47,20 +43,33 @@ _HINTS = {
 class VizTracer(Tool):
     name = "viztracer"
     description = "function-level timeline for Perfetto (trace.json), asyncio tasks as lanes"
+    package = "viztracer"
     starts_program = True
+    options = (
+        Option(
+            "entries", "int", DEFAULT_ENTRIES, "ring buffer entries", minimum=1, maximum=MAX_ENTRIES
+        ),
+        Option(
+            "min_duration",
+            "str",
+            DEFAULT_MIN_DURATION,
+            "calls shorter are dropped",
+            pattern=_DURATION,
+        ),
+    )
+    adds_rss = True  # its ring buffer lives in the profiled processes
+    openable = (("trace", "trace"),)
 
     def problem(self) -> str | None:
         return missing_module("viztracer")
 
     def command(self, target_argv: list[str], ctx: LaunchContext) -> list[str]:
         python, script, *args = target_argv
-        entries = ctx.options.get("entries", str(DEFAULT_ENTRIES))
-        if not entries.isdigit() or int(entries) <= 0:
-            raise HarnessError(f"entries must be a positive whole number, not {entries!r}")
+        settings = self.settings(ctx.options)
         cmd = [
             python, "-m", "viztracer", "-o", str(ctx.run_dir / TRACE), "--quiet",
-            "--tracer_entries", entries,
-            "--min_duration", ctx.options.get("min_duration", DEFAULT_MIN_DURATION),
+            "--tracer_entries", str(settings["entries"]),
+            "--min_duration", settings["min_duration"],
             "--ignore_frozen",
         ]  # fmt: skip
         if ctx.is_asyncio:
@@ -73,114 +82,65 @@ class VizTracer(Tool):
 
     def collect(self, run_dir: Path) -> ToolResult:
         result = ToolResult()
-        path = run_dir / TRACE
-        if not path.is_file():
-            result.problems.append(
-                f"no {TRACE}: viztracer saves it when the program exits, which a SIGKILL prevents"
-            )
+        path = result.output(
+            run_dir,
+            TRACE,
+            "trace",
+            "viztracer saves it when the program exits, which a SIGKILL prevents",
+        )
+        loaded = _read(path, result) if path is not None else None
+        if path is None or loaded is None:
+            result.artifacts.pop("trace", None)  # not a trace anyone can open
             return result
-        try:
-            trace = orjson.loads(path.read_bytes())
-        except (OSError, orjson.JSONDecodeError) as exc:
-            result.problems.append(f"{TRACE} is unreadable ({exc.__class__.__name__})")
-            return result
-        events = trace.get("traceEvents") if isinstance(trace, dict) else None
-        if not isinstance(events, list):
-            result.problems.append(f"{TRACE} is unreadable (no traceEvents list)")
-            return result
-        result.artifacts["trace"] = TRACE
-        lanes, pids, task_lanes = _scan(events)
+        events = loaded["traceEvents"]
+        trace = viztracer_trace.scan(events)
         result.metrics.update(
             events=len(events),
             trace_mb=path.stat().st_size / MB,
-            processes=len(pids),
-            async_task_lanes=task_lanes,
-            async_tasks_present=task_lanes > 0,
+            processes=len(trace.pids),
+            async_task_lanes=trace.task_lanes,
+            async_tasks_present=trace.task_lanes > 0,
         )
-        if (trace.get("viztracer_metadata") or {}).get("overflow"):
+        if (loaded.get("viztracer_metadata") or {}).get("overflow"):
             result.problems.append(
                 "viztracer's buffer wrapped: the trace keeps only the latest entries "
                 "(raise --set entries=N or shorten the run)"
             )
         if not events:
             result.problems.append(f"{TRACE} holds no events")
-        result.top = _rank(lanes)
+        result.top = viztracer_trace.top_functions(trace)
         return result
+
+    def stacks(self, run_dir: Path) -> RunStacks | None:
+        """The calls of its trace, each path weighted by its own time in microseconds; the
+        trace itself is already a Chrome trace."""
+        path = run_dir / TRACE
+        if not path.is_file():
+            return None
+        result = ToolResult()
+        loaded = _read(path, result)
+        if loaded is None:
+            raise HarnessError(f"{path.parent.name}: {result.problems[0]}")
+        found = viztracer_trace.own_time_stacks(viztracer_trace.scan(loaded["traceEvents"]))
+        return RunStacks(run_dir.name, found, "us", None, path.name, path)
 
     def failure_hint(self, stderr_tail: str) -> str | None:
         return next((hint for key, hint in _HINTS.items() if key in stderr_tail), None)
 
 
-Lanes = dict[tuple[Any, Any], list[tuple[float, float, str]]]
-
-
-def _scan(events: list[dict[str, Any]]) -> tuple[Lanes, set[Any], int]:
-    """One pass: complete calls per (pid, tid) lane, the processes seen, and asyncio task lanes."""
-    lanes: Lanes = defaultdict(list)
-    pids: set[Any] = set()
-    task_lanes = 0
-    for e in events:
-        ph = e.get("ph")
-        if ph == "X":
-            if "dur" in e:
-                # -dur: a parent and its first child start together; the parent must come first.
-                lanes[(e.get("pid"), e.get("tid"))].append((e["ts"], -e["dur"], e.get("name", "?")))
-        elif ph == "M" and e.get("name") == "thread_name":
-            task_lanes += bool(_TASK_NAME.fullmatch(str((e.get("args") or {}).get("name", ""))))
-        pids.add(e.get("pid"))
-    return lanes, pids, task_lanes
+def _read(path: Path, result: ToolResult) -> dict[str, Any] | None:
+    """The trace, with its list of events, or None with the problem said."""
+    try:
+        trace = orjson.loads(path.read_bytes())
+    except (OSError, orjson.JSONDecodeError) as exc:
+        result.problems.append(f"{TRACE} is unreadable ({exc.__class__.__name__})")
+        return None
+    if not isinstance(trace, dict) or not isinstance(trace.get("traceEvents"), list):
+        result.problems.append(f"{TRACE} is unreadable (no traceEvents list)")
+        return None
+    return trace
 
 
 def top_functions(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Functions by self time (own duration minus nested calls), from complete ("X") events."""
-    return _rank(_scan(events)[0])
-
-
-def _rank(lanes: Lanes) -> list[dict[str, Any]]:
-    totals: dict[str, list[float]] = defaultdict(lambda: [0, 0.0, 0.0])  # calls, incl, self
-    for lane in lanes.values():
-        _add_lane(lane, totals)
-    ranked = sorted(totals.items(), key=lambda item: -item[1][2])[:TOP_N]
-    return [
-        {
-            "where": _where(name),
-            "value": round(own / 1000, 3),
-            "unit": "ms",
-            "inclusive_ms": round(incl / 1000, 3),
-            "calls": int(calls),
-        }
-        for name, (calls, incl, own) in ranked
-    ]
-
-
-def _add_lane(lane: list[tuple[float, float, str]], totals: dict[str, list[float]]) -> None:
-    """Nest one thread's (or task's) calls by time and add up calls, inclusive and self time."""
-    lane.sort()
-    stack: list[list[Any]] = []  # [end, name, duration, time in nested calls]
-    open_calls: dict[str, int] = defaultdict(int)
-    for ts, neg_dur, name in lane:
-        while stack and stack[-1][0] <= ts + _NEST_EPS_US:
-            _close(stack.pop(), totals, open_calls)
-        dur = -neg_dur
-        if stack:
-            stack[-1][3] += dur
-        totals[name][0] += 1
-        open_calls[name] += 1
-        stack.append([ts + dur, name, dur, 0.0])
-    while stack:
-        _close(stack.pop(), totals, open_calls)
-
-
-def _close(frame: list[Any], totals: dict[str, list[float]], open_calls: dict[str, int]) -> None:
-    _, name, dur, nested = frame
-    total = totals[name]
-    total[2] += max(dur - nested, 0.0)
-    open_calls[name] -= 1
-    if not open_calls[name]:  # recursion: count the outermost call's duration only
-        total[1] += dur
-
-
-def _where(name: str) -> str:
-    """viztracer's `func (file:line)` as `file:line func`; C functions keep their name."""
-    match = _FUNC.match(name)
-    return f"{match['path']}:{match['line']} {match['func']}" if match else name
+    return viztracer_trace.top_functions(viztracer_trace.scan(events))

@@ -18,7 +18,8 @@ def test_a_good_run_becomes_a_full_row(tmp_path):
         artifacts={
             "flamegraph": "flamegraph.svg",
             "speedscope": "missing-on-disk.json",
-            "memray_flamegraph_1234": "memray-flamegraph.1234.html",
+            "flamegraph_causes": "flamegraph-causes.svg",
+            "memray_flamegraph_1234": "memray-flamegraph.1234.html",  # not py-spy's: no link
         },
     )
     (run / "missing-on-disk.json").unlink()
@@ -32,9 +33,29 @@ def test_a_good_run_becomes_a_full_row(tmp_path):
     assert (row.bound, row.confidence) == ("disk", "medium")
     assert row.artifacts == [
         ("flame graph", "20261128T101010Z-output-py-spy/flamegraph.svg"),
-        ("memray 1234", "20261128T101010Z-output-py-spy/memray-flamegraph.1234.html"),
+        ("flame graph by cause", "20261128T101010Z-output-py-spy/flamegraph-causes.svg"),
     ]
     assert row.href == "20261128T101010Z-output-py-spy" and row.where == ""
+
+
+def test_each_tool_says_which_of_its_artifacts_get_a_link(tmp_path):
+    run = make_run(
+        tmp_path,
+        "20261128T101011Z-output-memray",
+        tool="memray",
+        artifacts={
+            "memray_bin": "memray.bin",
+            "memray_flamegraph": "memray-flamegraph.html",
+            "memray_flamegraph_1234": "memray-flamegraph.1234.html",
+        },
+    )
+
+    row = row_for(run, tmp_path)
+
+    assert row.artifacts == [
+        ("memray", "20261128T101011Z-output-memray/memray-flamegraph.html"),
+        ("memray 1234", "20261128T101011Z-output-memray/memray-flamegraph.1234.html"),
+    ]
 
 
 def test_corrupt_summary_is_listed_as_unreadable_with_a_warning(tmp_path):

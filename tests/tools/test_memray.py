@@ -19,6 +19,7 @@ from harness.tools.memray_tool import CAPTURE, FLAMEGRAPH, STATS, Memray
 from tests.tools.interrupt import interrupt_when_ready
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "memray"
+WORK = FIXTURES.parent / "work.py"  # a CPU loop, then a large allocation held briefly
 PY = "/venv/bin/python"
 
 
@@ -222,7 +223,7 @@ def run_dir_in(tmp_path: Path) -> Path:
 @pytest.mark.slow
 def test_real_run_finds_a_50_mb_allocation_and_draws_an_offline_flame_graph(tmp_path):
     run_dir = run_dir_in(tmp_path)
-    cmd = Memray().command([sys.executable, str(FIXTURES / "work.py"), "0.2", "50"], ctx(run_dir))
+    cmd = Memray().command([sys.executable, str(WORK), "0.2", "50"], ctx(run_dir))
 
     done = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=60)
     result = Memray().collect(run_dir)

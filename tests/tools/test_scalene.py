@@ -171,15 +171,15 @@ def test_scalene_is_available_here():
 
 
 # Scripts are copied out of the source tree: scalene walks the directories of local imports.
-def script_in(tmp_path: Path, name: str) -> Path:
+def script_in(tmp_path: Path, script: Path) -> Path:
     src = tmp_path / "src"
     src.mkdir(exist_ok=True)
-    return Path(shutil.copy(FIXTURES / name, src / name))
+    return Path(shutil.copy(script, src / script.name))
 
 
 @pytest.mark.slow
 def test_real_run_writes_json_and_a_self_contained_page(tmp_path):
-    script = script_in(tmp_path, "work.py")
+    script = script_in(tmp_path, FIXTURES.parent / "work.py")
     run_dir = tmp_path / "run"
     run_dir.mkdir()
     cmd = Scalene().command([sys.executable, str(script), "0.5", "20"], ctx(run_dir))
