@@ -3,8 +3,9 @@
 `cpu` is the expected share of the verdict's cpu family in the working threads' time: CPU in
 user mode (and the kernel's work for memory and processes), or queued for a CPU after a
 preemption (see `harness.verdict.Queueing`); the kernel's CPU inside fsync, reads, writes and
-file creation counts for disk or filesystem, not here. Where `cpu_tolerance` is set the share is known by construction and
-checked; elsewhere `cpu` is what the reference machine measured, shown for comparison only.
+file creation counts for disk or filesystem, not here. Where `cpu_tolerance` is set the share
+is known by construction and checked; elsewhere `cpu` is what the reference machine measured,
+shown for comparison only.
 `min_cores` is what an otherwise idle machine with two cores reaches; it is checked only when the
 neighbours left those cores free.
 """
