@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.render.htmlrenderer import ReportHtml
+from harness.render.palette import FAMILY_COLOURS
 from harness.report import datasets, plots, storage_plots
 from harness.report.collect import Collection, collect, href
 from harness.study.questions import PLAN_INGEST_RATE
@@ -122,6 +123,20 @@ def _plots(coll: Collection, study: Study | None, out_dir: Path) -> list[plots.P
             "CPU / disk / network / lock / sleep",
             plots.split_plot(datasets.split_bars(coll.rows), out_dir),
             "The monitor's split of thread time, mean over the runs of each configuration.",
+        ),
+        (
+            "causes",
+            "By cause: the verdict's families",
+            plots.split_plot(
+                datasets.split_bars(coll.rows, field="causes"),
+                out_dir,
+                FAMILY_COLOURS,
+                "causes",
+                "Whose time it was: the verdict's families of causes (runs per bar)",
+            ),
+            "The same time by cause: the kernel's work inside fsync counts for disk, its work "
+            "on file metadata and page-cache copies for filesystem, user-mode CPU for cpu; "
+            "wake-up queueing is left out.",
         ),
     ]
     return [
