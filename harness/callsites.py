@@ -2,8 +2,8 @@
 and on what.
 
 A profiler's sample says which line a thread was on, not whether that line was computing,
-flushing or waiting (py-spy calls a thread active when its state is R, and a thread inside
-fsync is in state R for much of the flush). The monitor knows each thread's time by cause
+flushing or waiting (a sampler that calls a thread active when its state is R calls a thread
+inside fsync active for much of the flush). The monitor knows each thread's time by cause
 exactly enough, but not by line. Joined per thread: each cause's seconds go to the samples of
 that thread whose line can be spending them, in proportion to their counts; a line that calls
 os.fsync gets the thread's device waits and its kernel flush, a line in json.dumps its
@@ -121,10 +121,10 @@ Resolve = Callable[[str], str | None]
 
 def resolver(roots: list[Path]) -> Resolve:
     """A function from a profiler's (often shortened) file name to a readable path: as is,
-    or under one of `roots` or their parents up to ANCESTORS levels (py-spy shortens a file
-    name by the target's sys.path entry that holds it: the script's directory, a package's
-    parent), or under the harness's sys.path (the same standard library and site-packages when
-    the target ran on this interpreter)."""
+    or under one of `roots` or their parents up to ANCESTORS levels (a sampler may shorten a
+    file name by the target's sys.path entry that holds it: the script's directory, a
+    package's parent), or under the harness's sys.path (the same standard library and
+    site-packages when the target ran on this interpreter)."""
     bases = [p for root in roots for p in [root, *root.parents[:ANCESTORS]]]
     bases += [Path(p) for p in sys.path if p]
     cache: dict[str, str | None] = {}
@@ -184,7 +184,7 @@ def join(stacks: Stacks, thread_causes: list[dict[str, Any]], resolve: Resolve) 
 
 
 def _thread_of(stack: tuple[str, ...]) -> tuple[int | None, tuple[str, ...]]:
-    """(thread id from py-spy's `thread (TID)` frame, the frames below the root ones)."""
+    """(thread id from the `thread (TID)` root frame, the frames below the root ones)."""
     tid = None
     i = 0
     while i < len(stack) and (is_process_frame(stack[i]) or is_thread_frame(stack[i])):

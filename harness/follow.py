@@ -1,13 +1,12 @@
-"""Find the Python processes of a run as they appear, so a profiler that attaches (py-spy) can
-follow every one of them, wherever it sits in the tree: a grandchild under a shell, a program a
-console script exec'd, an orphan whose parent left.
+"""Find the Python processes of a run as they appear, so a profiler that attaches
+(Tool.follows_processes) can follow every one of them, wherever it sits in the tree: a
+grandchild under a shell, a program a console script exec'd, an orphan whose parent left.
 
-py-spy's own `--subprocesses` follows the children of a Python process it records, but not a
-Python that appears under a process it does not record, nor a process after it exec'd (measured
-with py-spy 0.4.3: `--pid` of a shell that later starts Python fails with "No python processes
-found"; a recorded process that exec's another Python gives only errors from then on). So a
-thread here watches the tree and calls `on_python(pid)` for each Python process that no live
-recording covers: one whose ancestors are not recorded, or a recorded process that exec'd.
+A recording follows the children of the Python process it records, but not a Python that appears
+under a process it does not record, nor a process after it exec'd (the sampler's adapter says what
+was measured). So a thread here watches the tree and calls `on_python(pid)` for each Python process
+that no live recording covers: one whose ancestors are not recorded, or a recorded process that
+exec'd.
 
 A forked copy (multiprocessing's fork workers, or a child before its exec) has the image of its
 parent and is the parent's recording's to follow; only a process whose image differs from its

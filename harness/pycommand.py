@@ -1,10 +1,10 @@
 """Is this a Python program? For a command line (before it runs) and for a process (while it runs).
 
-The tools that start the program themselves (memray, scalene, viztracer) can only wrap
-`python SCRIPT`, `python -m MODULE` or `python -c CODE`; a console script (`pytest`, `dagster`)
-is such a script behind a `#!.../python` line, so it is unwrapped to one. Anything else (a shell,
-a binary that starts Python later) is not: py-spy, which attaches to running processes, still
-follows the Python processes it starts.
+The tools that start the program themselves (Tool.starts_program) can only wrap `python
+SCRIPT`, `python -m MODULE` or `python -c CODE`; a console script (`pytest`, `dagster`) is such
+a script behind a `#!.../python` line, so it is unwrapped to one. Anything else (a shell, a
+binary that starts Python later) is not: a tool that attaches to running processes
+(Tool.follows_processes) still follows the Python processes it starts.
 """
 
 from __future__ import annotations

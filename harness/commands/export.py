@@ -48,7 +48,7 @@ def export_command(
 
 
 def export(run_dir: Path, fmt: str) -> bytes:
-    """The stacks of `run_dir` in format `fmt`: a viztracer trace is its own Chrome trace."""
+    """The stacks of `run_dir` in format `fmt`: a tracer's own trace is its Chrome trace."""
     found = stack_sources.load(run_dir)
     if fmt == StackFormat.chrome_trace and found.trace_path is not None:
         return found.trace_path.read_bytes()

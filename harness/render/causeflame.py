@@ -1,7 +1,7 @@
 """The cause-coloured flame graph: widths are wall time (waits included), colours are causes.
 
-py-spy's own flame graph counts samples, and a thread blocked in fsync looks like one running
-Python code. Here each frame is as wide as the wall time its samples stand for (the threads'
+A sampler's own flame graph counts samples, and a thread blocked in fsync looks like one
+running Python code. Here each frame is as wide as the wall time its samples stand for (the threads'
 time, joined with the monitor's causes: callsites.py) and coloured by the family of causes
 that most of it went to, with the whole split in its tooltip.
 """

@@ -1,9 +1,9 @@
 """Stacks as a Chrome trace (the JSON format Perfetto's UI and chrome://tracing open).
 
-A viztracer run already has one (its trace.json, a real timeline): `harness export` passes it on
-as it is. Sampled stacks carry no times, so each thread's stacks are laid out one after the other,
-merged by common prefix (what speedscope calls left-heavy): a call's width is its samples over
-the sampling rate, but the order is not the order things happened in. The trace says so in its
+A tracer's run may already have one (a real timeline, RunStacks.trace_path): `harness export` passes
+it on as it is. Sampled stacks carry no times, so each thread's stacks are laid out one after the
+other, merged by common prefix (what speedscope calls left-heavy): a call's width is its samples
+over the sampling rate, but the order is not the order things happened in. The trace says so in its
 metadata (`otherData.layout`).
 """
 

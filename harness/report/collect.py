@@ -109,7 +109,7 @@ def _from_summary(row: Row, s: RunSummary, run_dir: Path, root: Path) -> Row:
     row.stages = {k: v.get("share", 0.0) for k, v in s.stages.items() if isinstance(v, dict)}
     for prefix, label in tools.openable(s.tool):  # each tool says what is worth a link
         for key, rel in sorted(s.artifacts.items()):
-            pid = key.removeprefix(prefix + "_")  # a child process's: memray_flamegraph_<pid>
+            pid = key.removeprefix(prefix + "_")  # a child process's own: <key>_<pid>
             if key != prefix and not (pid != key and pid.isdigit()):
                 continue
             if (run_dir / rel).is_file():

@@ -58,7 +58,7 @@ class PointResult:
     peak_rss_mb: float | None = None
     cache: dict[str, int] = field(default_factory=dict)
     warning: str | None = None
-    samples: dict[str, Any] | None = None  # py-spy runs: samples by stage
+    samples: dict[str, Any] | None = None  # sampled runs: samples by stage (attribution.py)
     sys_per_item_us: float | None = None  # median over the runs
     filesystem: dict[str, Any] | None = None  # the median run's output mount
     causes: dict[str, Any] | None = None  # mean cause and family shares, when runs have them

@@ -9,7 +9,10 @@ thread held the GIL, so a run is recorded twice at once:
   attach() again for each further Python process that recording cannot see (under a shell,
   after an exec), which gets a recording of its own, `pyspy.<pid>.folded`; collect() merges
   them. py-spy's own `--subprocesses` follows the children of a Python process it records, but
-  not a Python started by a non-Python parent, nor what a recorded process exec's into;
+  not a Python that appears under a process it does not record, nor a process after it exec'd
+  (measured with py-spy 0.4.3: `--pid` of a shell that later starts Python fails with "No python
+  processes found"; a recorded process that exec's another Python gives only errors from then
+  on);
 - the GIL companion (pyspy_gil.py), started with the main recording.
 
 py-spy attaches rather than launches so that the runner's own child is the target: the
