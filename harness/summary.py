@@ -105,6 +105,18 @@ def write_json_atomic(path: Path, data: Any) -> None:
     write_text_atomic(path, json.dumps(data, indent=2, sort_keys=False, default=str) + "\n")
 
 
+def read_json_object(path: Path) -> dict[str, Any]:
+    """The JSON object in `path`; ValueError naming the file when it is unreadable or holds
+    something else (every versioned file the harness reads back comes through here)."""
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"{path} is unreadable: {exc}") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"{path} is not a JSON object")
+    return data
+
+
 def save(summary: RunSummary, run_dir: Path) -> Path:
     path = run_dir / SUMMARY_NAME
     write_json_atomic(path, summary.to_dict())

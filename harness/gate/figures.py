@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.summary import SUMMARY_NAME
+from harness.summary import SUMMARY_NAME, read_json_object
 
 #: The family that is the program's own work; a CPU change shows in CPU per item instead.
 WORK_FAMILY = "cpu"
@@ -56,14 +56,7 @@ class RunFigures:
 
 def read(run_dir: Path) -> RunFigures:
     """The figures of `run_dir`; ValueError if its summary cannot be read."""
-    path = run_dir / SUMMARY_NAME
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError) as exc:
-        raise ValueError(f"{path} is unreadable: {exc}") from None
-    if not isinstance(data, dict):
-        raise ValueError(f"{path} is not a JSON object")
-    return from_summary(run_dir, data)
+    return from_summary(run_dir, read_json_object(run_dir / SUMMARY_NAME))
 
 
 def from_summary(run_dir: Path, data: dict[str, Any]) -> RunFigures:

@@ -6,7 +6,6 @@ study.json format history (bump STUDY_SCHEMA and keep loading older versions):
 
 from __future__ import annotations
 
-import json
 import statistics
 from collections import Counter
 from dataclasses import asdict, dataclass, field
@@ -16,7 +15,7 @@ from typing import Any
 from harness.stats import Spread, spread
 from harness.study.causes import mean_causes
 from harness.study.matrix import Point
-from harness.summary import SPLIT_KEYS, RunSummary, write_json_atomic
+from harness.summary import SPLIT_KEYS, RunSummary, read_json_object, write_json_atomic
 
 STUDY_SCHEMA = 1
 STUDY_NAME = "study.json"
@@ -134,13 +133,7 @@ def save(study: Study, study_dir: Path) -> Path:
 def load(path: Path) -> Study:
     """The study in `path` (a study.json or its directory); ValueError if unreadable."""
     path = path / STUDY_NAME if path.is_dir() else path
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError) as exc:
-        raise ValueError(f"{path} is unreadable: {exc}") from None
-    if not isinstance(data, dict):
-        raise ValueError(f"{path} is not a JSON object")
-    return Study.from_dict(data)
+    return Study.from_dict(read_json_object(path))
 
 
 def cache_state(io: dict[str, Any]) -> str:

@@ -37,6 +37,14 @@ STORAGE_CLASSES = (
 MODEL = "items/s = 1 / (c + f x L)"
 
 
+def _write_and_sync(fd: int, payload: bytes) -> float:
+    """Write `payload`, then the seconds its fsync took."""
+    os.write(fd, payload)
+    t0 = time.perf_counter()
+    os.fsync(fd)
+    return time.perf_counter() - t0
+
+
 def probe(directory: Path, count: int) -> dict[str, list[float]]:
     """fsync latencies in seconds, `count` of each pattern, written under `directory`."""
     directory.mkdir(parents=True)
@@ -45,19 +53,12 @@ def probe(directory: Path, count: int) -> dict[str, list[float]]:
     for n in range(count):
         fd = os.open(directory / f"{n}.json", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
         try:
-            os.write(fd, payload)
-            t0 = time.perf_counter()
-            os.fsync(fd)
-            out["create"].append(time.perf_counter() - t0)
+            out["create"].append(_write_and_sync(fd, payload))
         finally:
             os.close(fd)
     fd = os.open(directory / "appended.jsonl", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     try:
-        for _ in range(count):
-            os.write(fd, payload)
-            t0 = time.perf_counter()
-            os.fsync(fd)
-            out["append"].append(time.perf_counter() - t0)
+        out["append"] += [_write_and_sync(fd, payload) for _ in range(count)]
     finally:
         os.close(fd)
     out["batch"] = _probe_batches(directory, max(5, count // 5), payload * PROBE_BATCH)

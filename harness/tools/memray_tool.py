@@ -30,15 +30,7 @@ from typing import Any
 
 from harness import pycommand
 from harness.tools import access
-from harness.tools.base import (
-    LaunchContext,
-    Option,
-    Tool,
-    ToolResult,
-    Truth,
-    missing_module,
-    view,
-)
+from harness.tools.base import LaunchContext, Option, Tool, ToolResult, Truth, missing_module, view
 
 CAPTURE = "memray.bin"
 ATTACH_LOG = "memray-attach.log"

@@ -30,15 +30,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from harness.tools.base import (
-    LaunchContext,
-    Option,
-    Tool,
-    ToolResult,
-    Truth,
-    missing_module,
-    view,
-)
+from harness.tools.base import LaunchContext, Option, Tool, ToolResult, Truth, missing_module, view
 
 PROFILE_JSON = "scalene.json"
 PROFILE_HTML = "scalene.html"

@@ -8,7 +8,6 @@ used on a two-core machine that is otherwise idle.
 from __future__ import annotations
 
 import hashlib
-import threading
 import time
 
 from workloads.calibration import casekit
@@ -23,19 +22,16 @@ def main(argv: list[str] | None = None) -> None:
     # must stay idle enough for the monitor to see it only waits (parked)
     started = time.perf_counter()
     deadline = started + args.seconds
-    done = [0] * THREADS
 
-    def work(n: int) -> None:
+    def work() -> int:
+        hashed = 0
         while time.perf_counter() < deadline:
             hashlib.sha256(data).digest()
-            done[n] += 1
+            hashed += 1
+        return hashed
 
-    threads = [threading.Thread(target=work, args=(n,), name=f"sha-{n}") for n in range(THREADS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    casekit.report("c_ext_threads", sum(done), started, threads=THREADS, buffer_mb=BUFFER >> 20)
+    done = casekit.in_threads(THREADS, "sha", work)
+    casekit.report("c_ext_threads", done, started, threads=THREADS, buffer_mb=BUFFER >> 20)
 
 
 if __name__ == "__main__":

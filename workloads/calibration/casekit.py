@@ -11,7 +11,9 @@ import argparse
 import json
 import os
 import sys
+import threading
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +33,30 @@ def parse(
             "--items", type=int, default=0, help="do this much work instead of running --seconds"
         )
     return parser.parse_args(argv)
+
+
+def rounds(args: argparse.Namespace, started: float) -> Iterator[int]:
+    """1, 2, ...: `--items` of them, or as many as begin within `--seconds` of `started`."""
+    deadline = started + args.seconds
+    done = 0
+    while (done < args.items) if args.items else (time.perf_counter() < deadline):
+        done += 1
+        yield done
+
+
+def in_threads(count: int, prefix: str, work: Callable[[], int]) -> int:
+    """Run `work` in `count` threads (named prefix-N) at once; the sum of what they return."""
+    done = [0] * count
+
+    def run(n: int) -> None:
+        done[n] = work()
+
+    threads = [threading.Thread(target=run, args=(n,), name=f"{prefix}-{n}") for n in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return sum(done)
 
 
 def disk_dir() -> str:

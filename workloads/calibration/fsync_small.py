@@ -22,13 +22,11 @@ def main(argv: list[str] | None = None) -> None:
         path = os.path.join(tmp, "appends.log")
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         started = time.perf_counter()
-        deadline = started + args.seconds
         done = 0
         try:
-            while (done < args.items) if args.items else (time.perf_counter() < deadline):
+            for done in casekit.rounds(args, started):  # noqa: B007 (reported below)
                 os.write(fd, RECORD)
                 os.fsync(fd)
-                done += 1
         finally:
             os.close(fd)
         casekit.report("fsync_small", done, started)

@@ -23,12 +23,10 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory(prefix="pipeprof-large-", dir=casekit.disk_dir()) as tmp:
         fd = os.open(os.path.join(tmp, "big.bin"), os.O_WRONLY | os.O_CREAT, 0o644)
         started = time.perf_counter()
-        deadline = started + args.seconds
         done = 0
         try:
-            while (done < args.items) if args.items else (time.perf_counter() < deadline):
+            for done in casekit.rounds(args, started):
                 os.write(fd, block)
-                done += 1
                 if done % BLOCKS_PER_ROUND == 0:  # drop the dirty pages, unwritten
                     os.ftruncate(fd, 0)
                     os.lseek(fd, 0, os.SEEK_SET)

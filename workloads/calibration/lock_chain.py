@@ -23,20 +23,17 @@ def main(argv: list[str] | None = None) -> None:
     lock = threading.Lock()
     started = time.perf_counter()
     deadline = started + args.seconds
-    done = [0] * THREADS
 
-    def work(n: int) -> None:
+    def work() -> int:
+        turns = 0
         while time.perf_counter() < deadline:
             with lock:
                 time.sleep(HOLD_S)
-            done[n] += 1
+            turns += 1
+        return turns
 
-    threads = [threading.Thread(target=work, args=(n,), name=f"lock-{n}") for n in range(THREADS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    casekit.report("lock_chain", sum(done), started, threads=THREADS)
+    done = casekit.in_threads(THREADS, "lock", work)
+    casekit.report("lock_chain", done, started, threads=THREADS)
 
 
 if __name__ == "__main__":
