@@ -22,10 +22,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness.sections import SPLIT_KEYS as SPLIT_KEYS  # re-exported: defined there
+
 SCHEMA = 3
 SUMMARY_NAME = "summary.json"
 MANIFEST_NAME = "manifest.json"
-SPLIT_KEYS = ("on_cpu", "cpu_wait", "disk_wait", "network_wait", "lock_wait", "sleep", "other")
 STATUSES = ("ok", "failed", "timeout", "interrupted", "running", "attached")
 
 

@@ -27,16 +27,8 @@ from harness.monitor.procfs import CLK_TCK, PAGE_SIZE
 from harness.monitor.records import ProcessRecord
 from harness.monitor.threadtimes import is_parked, shared_lock_words, thread_times
 from harness.monitor.totals import cpu_seconds, io_totals
+from harness.sections import SPLIT_KEYS  # the one definition, with the summary's Split
 
-SPLIT_KEYS: tuple[str, ...] = (
-    "on_cpu",
-    "cpu_wait",
-    "disk_wait",
-    "network_wait",
-    "lock_wait",
-    "sleep",
-    "other",
-)
 DETAIL_KEYS: tuple[str, ...] = ("ipc", "child_wait", "stopped", "unclassified")
 _SPLIT_KEY = {
     DISK: "disk_wait",

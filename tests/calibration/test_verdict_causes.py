@@ -11,9 +11,10 @@ from typing import Any
 
 import pytest
 
+from harness.sections import SPLIT_KEYS
 from harness.verdict import decide
 
-KEYS = ("on_cpu", "cpu_wait", "disk_wait", "network_wait", "lock_wait", "sleep", "other")
+KEYS = SPLIT_KEYS
 
 
 def report(

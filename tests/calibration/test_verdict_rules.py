@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from harness.sections import SPLIT_KEYS
 from harness.verdict import decide, queueing
 
 
@@ -18,9 +19,7 @@ def report(
     """A monitor report as assemble.fill passes it to decide()."""
     threads = threads or [{"pid": 1, "tid": 1, "parked": False}]
     thread_time = wall * len(threads)
-    full = dict.fromkeys(
-        ("on_cpu", "cpu_wait", "disk_wait", "network_wait", "lock_wait", "sleep", "other"), 0.0
-    )
+    full = dict.fromkeys(SPLIT_KEYS, 0.0)
     full.update(split)
     return {
         "wall_s": wall,
