@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from harness import stats
+from harness.files import write_json_atomic, write_text_atomic
 from harness.render import fmt
 from harness.render.markdown import table
 from harness.stats import UNSTABLE_REL_STD
-from harness.summary import write_json_atomic, write_text_atomic
 
 SCHEMA = 2
 

@@ -10,7 +10,8 @@ from typing import Any
 import psutil
 
 from harness import callsites
-from harness.summary import SPLIT_KEYS, RunSummary, write_text_atomic
+from harness.files import write_text_atomic
+from harness.summary import SPLIT_KEYS, RunSummary
 from harness.tools.base import Tool, ToolResult
 from harness.verdict import decide
 from harness.verdict.evidence import callsite_line

@@ -14,7 +14,8 @@ from typing import Any
 import psutil
 
 from harness.errors import HarnessError
-from harness.summary import MANIFEST_NAME, write_json_atomic
+from harness.files import write_json_atomic
+from harness.summary import MANIFEST_NAME
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 PACKAGES = ("pipeprof", "py-spy", "scalene", "memray", "viztracer", "psutil", "orjson", "aiohttp")

@@ -40,6 +40,7 @@ from typing import Any
 
 import psutil
 
+from harness.files import write_json_atomic  # the project's one writer (standard library only)
 from workloads import mountinfo
 from workloads.registry import FILESYSTEMS as KINDS
 
@@ -62,6 +63,8 @@ IMAGE_MB = 2048  # sparse: only what is written takes space; xfs wants >= 300 MB
 TMPFS_MB = 1024
 ROOT_ENV = "PIPEPROF_FS_ROOT"
 COMMAND_TIMEOUT_S = 60.0
+#: The record of what a `prepared` call makes (Made): 1, owner, kind and what was made.
+RECORD_SCHEMA = 1
 
 
 class FilesystemUnavailable(RuntimeError):
@@ -134,14 +137,13 @@ class Made:
     problems: list[str] = field(default_factory=list)
 
     def save(self) -> None:
-        tmp = self.record.with_name(self.record.name + ".tmp")
         data = {k: v for k, v in asdict(self).items() if k not in ("record", "problems")}
-        tmp.write_text(json.dumps(data) + "\n")
-        tmp.replace(self.record)
+        write_json_atomic(self.record, {"schema": RECORD_SCHEMA, **data})
 
     @classmethod
     def load(cls, record: Path) -> Made:
         data = json.loads(record.read_text())
+        data.pop("schema", None)  # 1 (records written before it have the same fields)
         return cls(record=record, **data)
 
     def owner_alive(self) -> bool:

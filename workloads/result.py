@@ -2,6 +2,11 @@
 
 Stages are timed around whole chunks, never per item, so the timer itself stays out of the
 profile: one perf_counter and one process_time pair per chunk and stage.
+
+The result's format history (bump SCHEMA with a line here; the harness reads every version):
+  1: scenario, status, error, params, items in / out / quarantined, elapsed_s, items_per_s,
+     stages (wall_s and cpu_s each), peak_rss_mb, then what the scenario adds (timed_cpu,
+     filesystem, api, checkpoints...). Results written before `schema` have the same fields.
 """
 
 from __future__ import annotations
@@ -16,7 +21,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness.files import write_text_atomic  # the project's one writer (standard library only)
+
 STAGES = ("ingest", "transform", "output", "checkpoint")
+SCHEMA = 1
 
 
 def _children_cpu() -> float:
@@ -95,6 +103,7 @@ class Result:
     def to_dict(self) -> dict[str, Any]:
         elapsed = max(self.elapsed_s, 1e-9)
         return {
+            "schema": SCHEMA,
             "scenario": self.scenario,
             "status": self.status,
             "error": self.error,
@@ -113,9 +122,6 @@ class Result:
         """Write the result JSON to `result_file` (if any) and as the last line of stdout."""
         text = json.dumps(self.to_dict(), sort_keys=False)
         if result_file:
-            path = Path(result_file)
-            tmp = path.with_name(path.name + ".tmp")
-            tmp.write_text(text + "\n")
-            tmp.replace(path)
+            write_text_atomic(Path(result_file), text + "\n")
         sys.stdout.write(text + "\n")
         sys.stdout.flush()

@@ -23,10 +23,10 @@ from harness.calibrate import (
     default_out_dir,
     to_json,
 )
+from harness.files import write_json_atomic
 from harness.render import fmt
 from harness.render.console import CalibrationConsole
 from harness.render.markdown import CalibrationMarkdown
-from harness.summary import write_json_atomic
 
 console = Console(highlight=False, soft_wrap=True)
 if not console.is_terminal:  # piped or captured: rich would assume 80 columns

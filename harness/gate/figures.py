@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.summary import SUMMARY_NAME, read_json_object
+from harness.files import read_json_object
+from harness.summary import SUMMARY_NAME
 
 #: The family that is the program's own work; a CPU change shows in CPU per item instead.
 WORK_FAMILY = "cpu"

@@ -9,13 +9,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from harness.files import write_text_atomic
 from harness.render.htmlrenderer import ReportHtml
 from harness.render.palette import FAMILY_COLOURS
 from harness.report import datasets, plots, storage_plots
 from harness.report.collect import Collection, collect, href
 from harness.study.questions import PLAN_INGEST_RATE
 from harness.study.results import FINDINGS_NAME, STUDY_NAME, Study
-from harness.summary import write_text_atomic
 
 INDEX_NAME = "index.html"
 PLOTS_DIR = "report"

@@ -18,10 +18,10 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, NullFormatter, ScalarFormatter
 
 from harness import scaling
+from harness.files import write_text_atomic
 from harness.render import fmt
 from harness.render.palette import SPLIT_COLOURS
 from harness.report.datasets import FSYNC, LAYOUTS, STAGE_ORDER, Series
-from harness.summary import write_text_atomic
 
 STAGE_COLOURS = {
     "ingest": "#2e86ab",

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from harness.files import write_text_atomic
 from harness.render.findings import FindingsMarkdown
 from harness.study.results import FINDINGS_NAME, Study
-from harness.summary import write_text_atomic
 
 
 def write(study: Study, study_dir: Path) -> Path:

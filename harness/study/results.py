@@ -12,10 +12,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness.files import read_json_object, write_json_atomic
 from harness.stats import Spread, spread
 from harness.study.causes import mean_causes
 from harness.study.matrix import Point
-from harness.summary import SPLIT_KEYS, RunSummary, read_json_object, write_json_atomic
+from harness.summary import SPLIT_KEYS, RunSummary
 
 STUDY_SCHEMA = 1
 STUDY_NAME = "study.json"

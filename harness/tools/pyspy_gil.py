@@ -24,12 +24,15 @@ from pathlib import Path
 from typing import Any
 
 from harness import stacks as st
-from harness.summary import write_json_atomic
+from harness.files import write_json_atomic
 from harness.tools.base import ToolResult
 
 FOLDED = "pyspy-gil.folded"
 META = "pyspy-gil.meta.json"
 LOG = "pyspy-gil.log"
+#: The meta file's format: 1, rate, target_pid, launched_at, sampling_started_at (or error),
+#: and stopped_at once a collect has seen the companion's output.
+META_SCHEMA = 1
 _START_WAIT_S = 3.0
 _MIN_ROUNDS = 50
 _ERRORS = re.compile(r"Samples: \d+ Errors: (\d+)")
@@ -38,7 +41,7 @@ _ERRORS = re.compile(r"Samples: \d+ Errors: (\d+)")
 def start(executable: str, pid: int, rate: int, run_dir: Path) -> subprocess.Popen | None:
     """Start the companion on the Python at `pid`; None if it cannot start. Writes the meta
     file either way, so collect() can say what happened."""
-    meta: dict[str, Any] = {"rate": rate, "target_pid": pid}
+    meta: dict[str, Any] = {"schema": META_SCHEMA, "rate": rate, "target_pid": pid}
     argv = [
         executable, "record", "--pid", str(pid), "--gil", "--nonblocking",
         "--format", "raw", "--rate", str(rate), "--output", str(run_dir / FOLDED),

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from harness import stacks as st
-from harness.summary import write_text_atomic
+from harness.files import write_text_atomic
 from harness.tools import pyspy_gil
 from harness.tools.base import ToolResult
 

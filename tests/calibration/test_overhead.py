@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
+from harness.files import write_json_atomic
 from harness.overhead import find_baseline, overhead
-from harness.summary import RunSummary, save, write_json_atomic
+from harness.summary import RunSummary, save
 
 
 def make_run(

@@ -7,10 +7,10 @@ import re
 
 import pytest
 
-from harness import summary as summary_module
+from harness import files as files_module
+from harness.files import write_text_atomic
 from harness.report.build import build
 from harness.study.results import Study, save
-from harness.summary import write_text_atomic
 
 from .runs import make_run
 
@@ -138,7 +138,7 @@ def test_index_is_replaced_atomically(tmp_path, monkeypatch):
     def fail(src, dst):
         raise OSError("disk full")
 
-    monkeypatch.setattr(summary_module.os, "replace", fail)
+    monkeypatch.setattr(files_module.os, "replace", fail)
     with pytest.raises(OSError):
         write_text_atomic(index, "new page")
 

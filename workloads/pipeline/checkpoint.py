@@ -1,7 +1,11 @@
 """Checkpoints and the quarantine log: what lets a killed run resume with nothing lost or doubled.
 
 A checkpoint is the last committed position (items of the source fully handled) plus the
-writers' resume state, written atomically: temp file, fsync, rename, fsync of the directory.
+writers' resume state, written atomically: temp file, fsync, rename, fsync of the directory
+(its own durable writer: the fsyncs are part of what the workload measures).
+
+checkpoint.json's format: 1, position, writer, quarantine, totals (and complete); a checkpoint
+written before `schema` has the same fields.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from workloads.pipeline.records import Rejected
 
 CHECKPOINT_NAME = "checkpoint.json"
 QUARANTINE_NAME = "quarantine.jsonl"
+SCHEMA = 1
 
 
 class Checkpoint:
@@ -36,7 +41,7 @@ class Checkpoint:
 
     def save(self, position: int, state: dict[str, Any]) -> None:
         tmp = self.path.with_name(self.path.name + ".tmp")
-        data = json.dumps({"position": position, **state}).encode()
+        data = json.dumps({"schema": SCHEMA, "position": position, **state}).encode()
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         try:
             os.write(fd, data)
