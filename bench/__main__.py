@@ -9,11 +9,12 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import efficiency, overheads, report, study, threads
+from bench import efficiency, overheads, report, startup, study, threads
 from harness import machine
 
 HERE = Path(__file__).resolve().parent
-SECTIONS = ("monitor", "threads", "tools", "efficiency", "study")
+SECTIONS = ("startup", "monitor", "threads", "tools", "efficiency", "study")
+STARTUP_ROUNDS = 7
 MONITOR_PAIRS = 9
 
 
@@ -39,6 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     scratch = Path(tempfile.mkdtemp(prefix="pipeprof-bench-"))
     try:
         overhead = []
+        fixed = startup.startup(STARTUP_ROUNDS, scratch, say) if "startup" in only else []
         if "monitor" in only:
             overhead += overheads.monitor(args.monitor_pairs, scratch, 2.0, say)
         by_threads = threads.monitor_by_threads(5, 3.0, say) if "threads" in only else []
@@ -62,6 +64,7 @@ def main(argv: list[str] | None = None) -> int:
             "pairs": args.pairs,
             "duration_s": round(time.monotonic() - t0, 1),
         },
+        "startup": fixed,
         "overhead": overhead,
         "monitor_threads": by_threads,
         "efficiency": eff,

@@ -71,6 +71,21 @@ def _efficiency_rows(results: dict[str, Any]) -> list[list[str]]:
     return rows
 
 
+STARTUP_HEADERS = ("figure", "median", "range (rounds)", "target", "meets")
+
+
+def _startup_rows(rows: list[dict[str, Any]]) -> list[list[str]]:
+    out = []
+    for row in rows:
+        values = row["values_s"]
+        span = f"{fmt.seconds(min(values), 3)}-{fmt.seconds(max(values), 3)} ({len(values)})"
+        meets = {True: "yes", False: "**no**", None: "-"}[row["meets"]]
+        unstable = " (unstable)" if row["unstable"] else ""
+        out.append([row["figure"], fmt.seconds(row["median_s"], 3), span,
+                    f"<= {fmt.seconds(row['target_s'], 1)}", meets + unstable])  # fmt: skip
+    return out
+
+
 THREADS_HEADERS = ("threads", "monitor CPU, share of a core", "range (rounds)", "target", "meets")
 
 
@@ -89,6 +104,17 @@ def _threads_rows(rows: list[dict[str, Any]]) -> list[list[str]]:
     return out
 
 
+def _startup_section(rows: list[dict[str, Any]]) -> list[str]:
+    if not rows:
+        return []
+    return [
+        "## Start-up (whole processes; a run's fixed cost is paired with a bare run per round)",
+        "",
+        *table(STARTUP_HEADERS, _startup_rows(rows)),
+        "",
+    ]
+
+
 def markdown(results: dict[str, Any]) -> str:
     m = results["meta"]
     lines = [
@@ -104,6 +130,7 @@ def markdown(results: dict[str, Any]) -> str:
         "so the median is good to a few percent at best and a target within that is neither met "
         "nor missed.",
         "",
+        *_startup_section(results.get("startup") or []),
         "## Overhead (workload's own elapsed time; process wall time beside it)",
         "",
         *table(OVERHEAD_HEADERS, _overhead_rows(results)),

@@ -45,3 +45,22 @@ def test_results_flag_a_ratio_whose_rounds_swing_and_not_a_steady_one() -> None:
     swinging = next(line for line in text.splitlines() if line.startswith("| swinging"))
     assert steady.endswith("| yes |") and "±1%" in steady
     assert swinging.endswith("| yes (unstable) |") and "0.800-1.300 (5) ±19%" in swinging
+
+
+def test_start_up_figures_are_real_processes_against_their_targets(tmp_path) -> None:
+    """`harness --help` and a run of an empty script, run for real (two rounds): the section's
+    figures and what results.md says of them."""
+    from bench import startup
+
+    rows = startup.startup(2, tmp_path, lambda message: None)
+
+    by_name = {row["figure"]: row for row in rows}
+    help_row = by_name["harness --help, wall"]
+    assert len(help_row["values_s"]) == 2 and all(v > 0 for v in help_row["values_s"])
+    assert help_row["meets"] == (help_row["median_s"] <= startup.HELP_TARGET_S)
+    fixed = by_name["harness run empty.py --tool none less python empty.py, wall"]
+    assert fixed["target_s"] == startup.FIXED_COST_TARGET_S
+    text = report.markdown({**results([1.0], [1.0]), "startup": rows})
+    assert "## Start-up" in text
+    line = next(x for x in text.splitlines() if x.startswith("| harness --help, wall"))
+    assert line.split("|")[-2].strip().startswith("yes" if help_row["meets"] else "**no**")
