@@ -4,9 +4,10 @@ A bound is a family of causes, counting the CPU the kernel spends for it: `disk`
 the device plus the kernel's work in fsync, in file reads and writes that waited on the
 device, and in writes whose data the run then flushed (see flushed()); `filesystem` is the
 kernel's work on metadata (create, open, close, directories) and page-cache copies with no
-wait on the device (the plan's "does filesystem metadata cause bottlenecks?"); `cpu` is user-mode CPU, with the kernel's work for memory and processes that
-only less of that work cuts. Kernel CPU inside fsync is the disk's time: counted as cpu, a
-loop that only ever waits on fsync was "mixed" on days when the flush cost more CPU.
+wait on the device (the plan's "does filesystem metadata cause bottlenecks?"); `cpu` is
+user-mode CPU, with the kernel's work for memory and processes that only less of that work
+cuts. Kernel CPU inside fsync is the disk's time: counted as cpu, a loop that only ever waits
+on fsync was "mixed" on days when the flush cost more CPU.
 """
 
 from __future__ import annotations
