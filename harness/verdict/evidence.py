@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.verdict.families import family_of, is_on_cpu
+from harness.verdict.families import family_of, flushed, is_on_cpu, waited_on_device
 
 CAUSE_NAMES = {
     "python": "user-mode CPU (Python and its libraries)",
@@ -173,19 +173,25 @@ def _lock(causes: dict[str, Any], shares: dict[str, float], monitor: dict[str, A
 
 
 def top_cause_of(bound: str, causes: dict[str, Any]) -> str | None:
-    """For disk: "kernel:durability" when fsync dominates it, "device:file_data" when reads
-    and writes that waited on the device do; else the bound's largest cause."""
+    """For disk: "kernel:durability" when flushes dominate it (with the copies of the data they
+    flushed), "device:file_data" when reads and writes that waited on the device do; else the
+    bound's largest cause."""
     if bound != "disk":
         parts = _parts(bound, causes)
         return parts[0][0] if parts else None
     seconds = causes.get("seconds") or {}
     device = causes.get("device_by_family") or {}
+    copies = seconds.get("kernel:file_data", 0.0)
+    reads_waited = waited_on_device(causes, "file_data")
     by_family = {
-        fam: device.get(fam, 0.0)
-        + (seconds.get("kernel:" + fam, 0.0) if family_of("kernel:" + fam, causes) == "disk" else 0)
-        for fam in ("durability", "file_data", "metadata")
+        "durability": device.get("durability", 0.0)
+        + seconds.get("kernel:durability", 0.0)
+        + (copies if flushed(causes) and not reads_waited else 0.0),
+        "file_data": device.get("file_data", 0.0) + (copies if reads_waited else 0.0),
+        "metadata": device.get("metadata", 0.0)
+        + (seconds.get("kernel:metadata", 0.0) if waited_on_device(causes, "metadata") else 0),
     }
-    top = max(by_family, key=by_family.get)
+    top = max(by_family, key=by_family.__getitem__)
     if by_family[top] <= 0:
         return None
     return {"durability": "kernel:durability", "file_data": "device:file_data"}.get(top)
