@@ -7,9 +7,10 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from typer.exceptions import TyperException
 
-from harness import display, rundir, targets, tools
+from harness import display, leftovers, rundir, targets, tools
 from harness.commands.calibrate import calibrate_command
 from harness.commands.compare import compare_command
 from harness.commands.report import report_command
@@ -99,6 +100,13 @@ def run_command(
             "its tool_overhead against it"
         ),
     ] = False,
+    keep_leftovers: Annotated[
+        bool,
+        typer.Option(
+            help="leave running the processes of the run that outlive it (they are listed "
+            "either way; without this they are ended)"
+        ),
+    ] = False,
 ) -> None:
     """Profile TARGET under one or more tools, with the monitor always on."""
     params, options = _split_sets(set_ or [], target in registry.SCENARIOS)
@@ -111,7 +119,8 @@ def run_command(
     codes: list[int] = []
     for t in chosen:
         try:
-            codes.append(_run_one(RunRequest(resolved, t, root, timeout, grace, options)))
+            request = RunRequest(resolved, t, root, timeout, grace, options, keep_leftovers)
+            codes.append(_run_one(request))
         except ToolUnavailable as exc:
             err_console.print(f"error: {exc.message}")
             codes.append(2)
@@ -135,6 +144,8 @@ def _run_one(request: RunRequest) -> int:
 
         outcome = execute(request, progress)
     display.print_summary(console, outcome.summary, outcome.run_dir)
+    for line in leftovers.lines(outcome.summary.leftovers):
+        console.print(f"  [yellow]leftover:[/] {escape(line)}")
     if outcome.summary.error:
         err_console.print(f"error: {outcome.summary.run_id}: {outcome.summary.error['message']}")
     return outcome.exit_code

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from harness import assemble, overhead, process, rundir, scratch
+from harness import assemble, descendants, leftovers, overhead, process, rundir, scratch
 from harness.errors import ToolUnavailable
 from harness.monitor import Monitor
 from harness.summary import RunSummary, load, save
@@ -38,6 +38,7 @@ class RunRequest:
     timeout_s: float | None = None
     grace_s: float = 15.0
     options: dict[str, str] = field(default_factory=dict)
+    keep_leftovers: bool = False
 
 
 @dataclass
@@ -154,55 +155,103 @@ def _watch(
 ) -> None:
     tool = request.tool
     stdout, stderr = run_dir / STDOUT_NAME, run_dir / STDERR_NAME
-    started = time.monotonic()
-    proc = process.launch(command, stdout, stderr, env=env)
-    monitor = Monitor(
-        proc.pid, exclude_names=tool.own_process_names, exclude_root=tool.root_is_launcher
-    )
-    monitor.start()
-    watchers: list[Any] = []
-    status = "running"
-    previous_term = signal.signal(signal.SIGTERM, _raise_interrupt)
-    try:
-        process.wait_for_exec(proc, command)
-        watchers = tool.attach(proc.pid, ctx)
-        while not process.has_exited(proc):
-            elapsed = time.monotonic() - started
-            if request.timeout_s is not None and elapsed >= request.timeout_s:
-                status = "timeout"
-                break
-            if progress:
-                progress({"elapsed_s": elapsed, **monitor.snapshot()})
-            time.sleep(0.1)
-    except KeyboardInterrupt:
-        status = "interrupted"
-    try:
-        if status != "running":
-            summary.problems.append(_stop_note(status, request))
-            if not process.stop_group(proc, request.grace_s):
-                summary.problems.append(
-                    f"the target did not stop within {request.grace_s:g} s "
-                    "of SIGINT and was killed: its profile may be partial"
-                )
-        else:
-            killed = process.reap_group(proc, reap_leader=False)
-            if killed:
-                summary.problems.append(
-                    f"{len(killed)} process(es) of the run outlived it and were killed"
-                )
-    except KeyboardInterrupt:  # a second Ctrl-C: stop waiting politely
-        process.reap_group(proc, grace_s=0.0)
-        status = "interrupted"
-    finally:
-        signal.signal(signal.SIGTERM, previous_term)
-    wall = time.monotonic() - started
-    report = monitor.stop().to_dict()  # before reaping, so a zombie's last counters count
-    proc.wait()
+    with descendants.subreaper():  # orphans of the run come to us, not to init
+        started = time.monotonic()
+        proc = process.launch(command, stdout, stderr, env=env)
+        tracker = descendants.Descendants(proc.pid)
+        monitor = Monitor(
+            proc.pid, exclude_names=tool.own_process_names, exclude_root=tool.root_is_launcher
+        )
+        monitor.start()
+        watchers: list[Any] = []
+        status = "running"
+        previous_term = signal.signal(signal.SIGTERM, _raise_interrupt)
+        try:
+            process.wait_for_exec(proc, command)
+            watchers = tool.attach(proc.pid, ctx)
+            tracker.ignore([w.pid for w in watchers])  # the tool's own, stopped below
+            while not process.has_exited(proc):
+                _show_adopted(monitor, tracker.scan())
+                elapsed = time.monotonic() - started
+                if request.timeout_s is not None and elapsed >= request.timeout_s:
+                    status = "timeout"
+                    break
+                if progress:
+                    progress({"elapsed_s": elapsed, **monitor.snapshot()})
+                time.sleep(0.1)
+        except KeyboardInterrupt:
+            status = "interrupted"
+        ended = time.monotonic()  # leftovers' settling below is not the target's time
+        try:
+            if status != "running":
+                _stop(request, summary, proc, tracker, status)
+            else:
+                _leftovers(request, summary, proc, tracker)
+        except KeyboardInterrupt:  # a second Ctrl-C: stop waiting politely
+            leftovers.kill_all(proc, tracker)
+            status = "interrupted"
+        finally:
+            signal.signal(signal.SIGTERM, previous_term)
+        wall = (ended if status == "running" else time.monotonic()) - started
+        report = monitor.stop().to_dict()  # before reaping, so a zombie's last counters count
+        proc.wait()
     if status == "running":
         status = "ok" if proc.returncode == 0 else "failed"
     _stop_watchers(watchers, request.grace_s)
     returncode = proc.returncode
     _finish(summary, run_dir, tool, status, returncode, wall, report, stderr)
+
+
+def _show_adopted(monitor: Monitor, joined: list[descendants.Tracked]) -> None:
+    """Hand the monitor the orphans re-parented to the harness: its tree follows parent links
+    from the target, so a double-forked daemon whose middle process lived less than its scan
+    period (0.1 s) is out of its sight. Monitor.adopt is the hook asked of the monitor; until
+    it exists such processes are stopped and listed here but not counted in the figures."""
+    adopt = getattr(monitor, "adopt", None)
+    if adopt is not None:
+        for tracked in joined:
+            if tracked.adopted:
+                adopt(tracked.pid)
+
+
+def _stop(
+    request: RunRequest,
+    summary: RunSummary,
+    proc: subprocess.Popen,
+    tracker: descendants.Descendants,
+    status: str,
+) -> None:
+    """Timeout or interrupt: stop every process of the run, whatever its group."""
+    summary.problems.append(_stop_note(status, request))
+    stopped = leftovers.stop_run(proc, tracker, request.grace_s)
+    if not stopped.graceful:
+        summary.problems.append(
+            f"the target did not stop within {request.grace_s:g} s "
+            "of SIGINT and was killed: its profile may be partial"
+        )
+    outside = leftovers.note(stopped)
+    if outside:
+        summary.problems.append(outside)
+
+
+def _leftovers(
+    request: RunRequest,
+    summary: RunSummary,
+    proc: subprocess.Popen,
+    tracker: descendants.Descendants,
+) -> None:
+    """The target ended by itself: list what of the run still runs; end it unless kept (a
+    failed run's leftovers are always ended)."""
+    left = leftovers.settle(tracker)
+    if not left:
+        return
+    keep = request.keep_leftovers and leftovers.exited_ok(proc)
+    how = None if keep else leftovers.end(tracker, left, request.grace_s)
+    summary.leftovers = leftovers.describe(left, how, kept=keep)
+    summary.problems.append(
+        f"{len(left)} process(es) of the run outlived it: "
+        + ("kept (--keep-leftovers), see leftovers" if keep else "ended, see leftovers")
+    )
 
 
 def _raise_interrupt(signum: int, frame: object) -> None:
@@ -212,10 +261,10 @@ def _raise_interrupt(signum: int, frame: object) -> None:
 def _stop_note(status: str, request: RunRequest) -> str:
     if status == "timeout":
         return (
-            f"stopped after the {request.timeout_s:g} s timeout (SIGINT to the group, "
-            f"SIGKILL after {request.grace_s:g} s)"
+            f"stopped after the {request.timeout_s:g} s timeout (SIGINT to every process of "
+            f"the run, SIGKILL after {request.grace_s:g} s)"
         )
-    return "interrupted (Ctrl-C or SIGTERM): SIGINT sent to the group"
+    return "interrupted (Ctrl-C or SIGTERM): SIGINT sent to every process of the run"
 
 
 def _stop_watchers(watchers: list[Any], grace_s: float) -> None:

@@ -48,6 +48,9 @@ class RunSummary:
     tool_overhead: dict[str, Any] | None = None
     problems: list[str] = field(default_factory=list)
     error: dict[str, Any] | None = None
+    #: Processes of the run still running when it ended by itself: pid, cmdline, running_s,
+    #: ended_by (SIGINT, SIGKILL, kept, exited). Absent from summaries written before it.
+    leftovers: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
