@@ -115,6 +115,8 @@ def run_command(
         bare = tools.get("none")
         chosen = [bare, *(t for t in chosen if t is not bare)]
     resolved = targets.resolve(target, params, script_args or [])
+    for t in chosen:  # before anything is launched or written
+        t.check_options(options)
     root = rundir.check_writable(out)
     codes: list[int] = []
     for t in chosen:

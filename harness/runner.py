@@ -19,7 +19,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from harness import assemble, descendants, leftovers, overhead, process, rundir, scratch
+from harness import (
+    assemble,
+    descendants,
+    diskfull,
+    leftovers,
+    overhead,
+    process,
+    rundir,
+    scratch,
+)
 from harness.errors import ToolUnavailable
 from harness.monitor import Monitor
 from harness.summary import RunSummary, load, save
@@ -77,12 +86,21 @@ def _api_server(stack: ExitStack, target: Target) -> tuple[list[str], dict[str, 
 
 
 def execute(request: RunRequest, progress: Progress | None = None) -> RunOutcome:
-    """Run the request; returns the outcome (never raises for a failing target)."""
-    target, tool = request.target, request.tool
-    problem = tool.problem()
+    """Run the request; returns the outcome (never raises for a failing target).
+
+    The run directory is locked while the run goes on (so `harness prune` leaves it alone);
+    running out of space raises DiskFull (one line, exit 1) with what was written kept."""
+    problem = request.tool.problem()
     if problem:
-        raise ToolUnavailable(f"{tool.name}: {problem}")
-    run_dir = rundir.create(request.out_root, target.name, tool.name)
+        raise ToolUnavailable(f"{request.tool.name}: {problem}")
+    with diskfull.guard(request.out_root):
+        run_dir = rundir.create(request.out_root, request.target.name, request.tool.name)
+    with rundir.in_progress(run_dir), diskfull.guard(request.out_root, run_dir):
+        return _execute_in(request, run_dir, progress)
+
+
+def _execute_in(request: RunRequest, run_dir: Path, progress: Progress | None) -> RunOutcome:
+    target, tool = request.target, request.tool
     summary = RunSummary(
         run_id=run_dir.name,
         target=target.name,
@@ -181,6 +199,9 @@ def _watch(
                 time.sleep(0.1)
         except KeyboardInterrupt:
             status = "interrupted"
+        except BaseException:  # a harness error: nothing of the run may outlive it
+            _abandon(proc, tracker, monitor, watchers, previous_term)
+            raise
         ended = time.monotonic()  # leftovers' settling below is not the target's time
         try:
             if status != "running":
@@ -200,6 +221,20 @@ def _watch(
     _stop_watchers(watchers, request.grace_s)
     returncode = proc.returncode
     _finish(summary, run_dir, tool, status, returncode, wall, report, stderr)
+
+
+def _abandon(
+    proc: subprocess.Popen,
+    tracker: descendants.Descendants,
+    monitor: Monitor,
+    watchers: list[Any],
+    previous_term: Any,
+) -> None:
+    signal.signal(signal.SIGTERM, previous_term)
+    leftovers.kill_all(proc, tracker)
+    monitor.stop()
+    proc.wait()
+    _stop_watchers(watchers, 0.0)
 
 
 def _show_adopted(monitor: Monitor, joined: list[descendants.Tracked]) -> None:

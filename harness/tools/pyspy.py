@@ -53,6 +53,7 @@ MAIN_LOG = "pyspy.log"
 FLAMEGRAPH = "flamegraph.svg"
 SPEEDSCOPE = "profile.speedscope.json"
 DEFAULT_RATE = 100
+MAX_RATE = 10_000  # py-spy reads a u64; far past what it can sample
 TOP_N = 10
 
 PTRACE_FIX = (
@@ -104,6 +105,9 @@ class PySpy(Tool):
             why = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
             return f"py-spy at {exe} does not run ({why[0]}): pip install --force-reinstall py-spy"
         return ptrace_problem()
+
+    def check_options(self, options: dict[str, str]) -> None:
+        sampling_rate(LaunchContext(run_dir=Path("."), python=sys.executable, options=options))
 
     def command(self, target_argv: list[str], ctx: LaunchContext) -> list[str]:
         """The target runs as it is: py-spy attaches to it (see `attach`)."""
@@ -229,8 +233,11 @@ def sampling_rate(ctx: LaunchContext) -> int:
         rate = int(raw)
     except ValueError:
         rate = 0
-    if rate <= 0:
-        raise HarnessError(f"py-spy rate must be a whole number of samples per second, not {raw!r}")
+    if not 0 < rate <= MAX_RATE:
+        raise HarnessError(
+            f"py-spy rate must be a whole number of samples per second from 1 to {MAX_RATE:,}, "
+            f"not {raw!r}"
+        )
     return rate
 
 

@@ -54,7 +54,7 @@ def test_command_logs_asyncio_tasks_and_takes_overrides(tmp_path):
 
 @pytest.mark.parametrize("entries", ["0", "-5", "lots", "1e6"])
 def test_command_refuses_a_buffer_size_that_is_not_a_positive_number(tmp_path, entries):
-    with pytest.raises(HarnessError, match="entries must be a positive whole number"):
+    with pytest.raises(HarnessError, match="entries must be a whole number from 1 to"):
         VizTracer().command([PY, "/src/job.py"], ctx(tmp_path, entries=entries))
 
 
