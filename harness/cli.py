@@ -13,6 +13,7 @@ from typer.exceptions import TyperException
 from harness import display, leftovers, rundir, targets, tools
 from harness.commands.calibrate import calibrate_command
 from harness.commands.compare import compare_command
+from harness.commands.prune import prune_command
 from harness.commands.report import report_command
 from harness.commands.show import show_command
 from harness.commands.study import study_command
@@ -158,6 +159,7 @@ app.command("compare")(compare_command)
 app.command("study")(study_command)
 app.command("report")(report_command)
 app.command("calibrate")(calibrate_command)
+app.command("prune")(prune_command)
 
 
 def main() -> None:

@@ -7,6 +7,7 @@ can be compared again later without profiling.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
@@ -16,7 +17,14 @@ import jinja2
 
 from harness import flamegraph as fg
 from harness.errors import HarnessError
-from harness.summary import SPLIT_KEYS, SUMMARY_NAME, RunSummary, find_runs, load
+from harness.summary import (
+    SPLIT_KEYS,
+    SUMMARY_NAME,
+    RunSummary,
+    find_runs,
+    load,
+    write_json_atomic,
+)
 
 #: Changes of a figure smaller than this (as a ratio) or a share smaller than this (in percentage
 #: points) are printed plainly rather than marked better or worse.
@@ -26,6 +34,9 @@ NOTABLE_PP = 2.0
 #: work: two identical runs here measured 937 and 4,560 items/s at 73% and 0.1% CPU wait.
 CONTENDED = 0.2
 MISSING = object()
+#: The record beside a compare page naming its two runs (`<page stem>.compare.json`).
+RECORD_SUFFIX = ".compare.json"
+RECORD_KIND = "pipeprof-compare"
 SECTION_TITLES = {
     "time": "Time and throughput",
     "cpu": "CPU",
@@ -303,11 +314,34 @@ def write_report(c: Comparison, html_path: Path) -> Written:
         if svg_path and svg:
             svg_path.write_text(svg, encoding="utf-8")
         html_path.write_text(page, encoding="utf-8")
+        write_record(c, html_path)
     except OSError as exc:
         raise HarnessError(
             f"cannot write {html_path} ({exc.strerror}); pass --html FILE somewhere writable"
         ) from None
     return Written(html_path, svg_path, note)
+
+
+def record_path(html_path: Path) -> Path:
+    return html_path.with_name(f"{html_path.stem}{RECORD_SUFFIX}")
+
+
+def write_record(c: Comparison, html_path: Path) -> Path:
+    """Beside the page, which runs it shows: `harness prune` keeps runs a compare references."""
+    path = record_path(html_path)
+    where = path.parent.resolve()
+    runs = [d.resolve() for d in (c.a_dir, c.b_dir)]
+    write_json_atomic(
+        path,
+        {
+            "kind": RECORD_KIND,
+            "schema": 1,
+            "html": html_path.name,
+            "runs": [str(r) for r in runs],
+            "runs_relative": [os.path.relpath(r, where) for r in runs],
+        },
+    )
+    return path
 
 
 def render_html(c: Comparison, svg_name: str | None, note: str | None) -> str:

@@ -11,9 +11,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from harness import display, export
+from harness import display, export, prune
 from harness.errors import HarnessError
-from harness.summary import RunSummary, load
+from harness.summary import RunSummary, find_runs, load
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
@@ -77,6 +77,17 @@ def show_command(
         display.print_summary(console, summary, run_path if run_path.is_dir() else run_path.parent)
     else:
         print_runs(console, summaries)
+        for line in root_lines(runs):
+            console.print(escape(line))
+
+
+def root_lines(paths: list[Path]) -> list[str]:
+    """For each profiles root among `paths`: its size on disk and how many runs it holds."""
+    return [
+        f"{path}: {prune.human_size(prune.disk_usage(path))} on disk, {len(find_runs(path))} run(s)"
+        for path in paths
+        if path.is_dir() and not export.is_run_path(path)
+    ]
 
 
 def print_runs(out: Console, summaries: list[RunSummary]) -> None:
