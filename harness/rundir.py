@@ -17,7 +17,7 @@ from typing import Any
 import psutil
 
 from harness.errors import HarnessError
-from harness.summary import MANIFEST_NAME, write_json_atomic
+from harness.summary import MANIFEST_NAME, SUMMARY_NAME, write_json_atomic
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 #: Held (flock) by the harness while the run goes on; the kernel drops the lock when the
@@ -113,3 +113,17 @@ def write_manifest(run_dir: Path, **fields: Any) -> dict[str, Any]:
     }
     write_json_atomic(run_dir / MANIFEST_NAME, manifest)
     return manifest
+
+
+def sizes(run_dir: Path, artifacts: dict[str, str]) -> dict[str, Any]:
+    """What the run left on disk, for the summary: each artifact's size and the total."""
+    found: dict[str, int] = {}
+    for name, rel in artifacts.items():
+        with suppress(OSError, TypeError):
+            found[name] = (run_dir / rel).stat().st_size
+    total = 0
+    for path in run_dir.rglob("*"):
+        with suppress(OSError):
+            if path.is_file() and path.name != SUMMARY_NAME:
+                total += path.stat().st_size
+    return {"run_dir_bytes": total, "artifacts": found}

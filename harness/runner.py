@@ -341,6 +341,7 @@ def _finish(
     if (run_dir / assemble.RESULT_NAME).exists():
         summary.artifacts["result"] = assemble.RESULT_NAME
     assemble.fill(summary, report, tool_result, result)
+    summary.disk = rundir.sizes(run_dir, summary.artifacts)
     if tool_result.unavailable and status == "ok":
         status = summary.status = "failed"
     if status != "ok":

@@ -13,6 +13,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness import readback
+
 SCHEMA = 1
 SUMMARY_NAME = "summary.json"
 MANIFEST_NAME = "manifest.json"
@@ -51,6 +53,9 @@ class RunSummary:
     #: Processes of the run still running when it ended by itself: pid, cmdline, running_s,
     #: ended_by (SIGINT, SIGKILL, kept, exited). Absent from summaries written before it.
     leftovers: list[dict[str, Any]] = field(default_factory=list)
+    #: Sizes on disk when the run ended: {"run_dir_bytes": n, "artifacts": {name: bytes}}
+    #: (run_dir_bytes: every file of the run directory but this summary).
+    disk: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -67,6 +72,7 @@ class RunSummary:
         missing = {"run_id", "target", "kind", "tool"} - data.keys()
         if missing:
             raise ValueError(f"summary lacks {', '.join(sorted(missing))}")
+        readback.check_summary(data)
         return cls(**{k: v for k, v in data.items() if k in known})
 
 
@@ -102,7 +108,10 @@ def load(run_dir: Path) -> RunSummary:
         raise ValueError(f"{path} is unreadable: {exc}") from None
     if not isinstance(data, dict):
         raise ValueError(f"{path} is not a JSON object")
-    return RunSummary.from_dict(data)
+    try:
+        return RunSummary.from_dict(data)
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}") from None
 
 
 def find_runs(root: Path) -> list[Path]:

@@ -105,10 +105,13 @@ class VizTracer(Tool):
             async_task_lanes=task_lanes,
             async_tasks_present=task_lanes > 0,
         )
-        if (trace.get("viztracer_metadata") or {}).get("overflow"):
+        overflow = bool((trace.get("viztracer_metadata") or {}).get("overflow"))
+        result.metrics["ring_buffer_overflow"] = overflow
+        if overflow:
             result.problems.append(
-                "viztracer's buffer wrapped: the trace keeps only the latest entries "
-                "(raise --set entries=N or shorten the run)"
+                "viztracer's ring buffer (--set entries=N, the --tracer_entries of each "
+                "process) was full: older events were dropped and the trace keeps only the "
+                f"latest {len(events):,} (raise entries or shorten the run)"
             )
         if not events:
             result.problems.append(f"{TRACE} holds no events")

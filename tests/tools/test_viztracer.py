@@ -125,7 +125,7 @@ def test_a_wrapped_buffer_is_a_problem(tmp_path):
     result = VizTracer().collect(tmp_path)
 
     assert len(result.problems) == 1
-    assert result.problems[0].startswith("viztracer's buffer wrapped")
+    assert result.problems[0].startswith("viztracer's ring buffer")
     assert result.metrics["events"] == 125
 
 
