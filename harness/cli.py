@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import math
 from pathlib import Path
 from typing import Annotated
 
@@ -17,7 +19,7 @@ from harness.commands.prune import prune_command
 from harness.commands.report import report_command
 from harness.commands.show import show_command
 from harness.commands.study import study_command
-from harness.errors import HarnessError, ToolUnavailable
+from harness.errors import HarnessError, ToolUnavailable, one_line
 from harness.runner import RunRequest, execute
 from workloads import registry
 
@@ -30,6 +32,11 @@ app = typer.Typer(
 console = Console(highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
+#: OSErrors that mean the user pointed at a path that cannot be: bad input, exit 2.
+PATH_ERRNOS = frozenset(
+    {errno.ENAMETOOLONG, errno.ELOOP, errno.ENOTDIR, errno.EISDIR, errno.ENOENT, errno.EACCES,
+     errno.EPERM, errno.EROFS, errno.EINVAL, errno.EEXIST}
+)  # fmt: skip
 TOOL_OPTION_KEYS = ("native", "rate", "entries", "memory", "min_duration")
 
 
@@ -46,6 +53,12 @@ def list_command() -> None:
         problem = tool.problem()
         state = "[green]available[/]" if problem is None else f"[red]missing[/]: {problem}"
         console.print(f"    {name}: {tool.description} - {state}")
+
+
+def finite(option: str, value: float | None) -> None:
+    """HarnessError (exit 2) for nan or inf, which typer's range checks let through."""
+    if value is not None and not math.isfinite(value):
+        raise HarnessError(f"{option} {value}: give a finite number of seconds")
 
 
 def _split_sets(sets: list[str], scenario_target: bool) -> tuple[list[str], dict[str, str]]:
@@ -110,6 +123,8 @@ def run_command(
     ] = False,
 ) -> None:
     """Profile TARGET under one or more tools, with the monitor always on."""
+    finite("--timeout", timeout)
+    finite("--grace", grace)
     params, options = _split_sets(set_ or [], target in registry.SCENARIOS)
     chosen = tools.expand(tool or [])
     if baseline:  # the bare run goes first, so the tool runs find it
@@ -125,7 +140,7 @@ def run_command(
             request = RunRequest(resolved, t, root, timeout, grace, options, keep_leftovers)
             codes.append(_run_one(request))
         except ToolUnavailable as exc:
-            err_console.print(f"error: {exc.message}")
+            err_console.print(f"error: {escape(one_line(exc.message))}")
             codes.append(2)
             if len(chosen) == 1:
                 break
@@ -150,7 +165,8 @@ def _run_one(request: RunRequest) -> int:
     for line in leftovers.lines(outcome.summary.leftovers):
         console.print(f"  [yellow]leftover:[/] {escape(line)}")
     if outcome.summary.error:
-        err_console.print(f"error: {outcome.summary.run_id}: {outcome.summary.error['message']}")
+        message = one_line(f"{outcome.summary.run_id}: {outcome.summary.error['message']}")
+        err_console.print(f"error: {escape(message)}")
     return outcome.exit_code
 
 
@@ -167,16 +183,20 @@ def main() -> None:
     try:
         code = app(standalone_mode=False)  # returns typer.Exit's code instead of exiting
     except HarnessError as exc:
-        err_console.print(f"error: {exc.message}")
+        err_console.print(f"error: {escape(one_line(exc.message))}")
         raise SystemExit(exc.exit_code) from None
     except typer.Exit as exc:
         raise SystemExit(exc.exit_code) from None
+    except OSError as exc:  # a path the system refuses: too long, a loop, not a directory...
+        where = f"{exc.filename}: " if exc.filename else ""
+        err_console.print(f"error: {escape(one_line(where + (exc.strerror or str(exc))))}")
+        raise SystemExit(2 if exc.errno in PATH_ERRNOS else 1) from None
     except (typer.Abort, KeyboardInterrupt):
         err_console.print("aborted")
         raise SystemExit(130) from None
     except TyperException as exc:  # usage errors: bad option, bad value, missing argument
-        message = " ".join(exc.format_message().split())
-        err_console.print(f"error: {message} (see harness --help)")
+        message = one_line(" ".join(exc.format_message().split()))
+        err_console.print(f"error: {escape(message)} (see harness --help)")
         raise SystemExit(exc.exit_code) from None
     raise SystemExit(code if isinstance(code, int) else 0)
 

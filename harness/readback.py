@@ -85,16 +85,26 @@ def obj(fields: dict[str, Check], rest: Check = anything) -> Check:
 
 
 NUMBER_OR_NULL = optional(num)
-FIGURES = map_of(NUMBER_OR_NULL)  # a section of figures: every value a number or null
-STAGES = map_of(obj({"wall_s": NUMBER_OR_NULL, "share": NUMBER_OR_NULL}))
-SPLIT = map_of(num)
+
+
+def figures(*names: str) -> Check:
+    """An object whose named keys, where present, hold a number or null."""
+    return obj(dict.fromkeys(names, NUMBER_OR_NULL))
+
+
+SPLIT = obj(
+    dict.fromkeys(
+        ("on_cpu", "cpu_wait", "disk_wait", "network_wait", "lock_wait", "sleep", "other"), num
+    )
+)
+STAGES = map_of(obj({"wall_s": NUMBER_OR_NULL, "share": NUMBER_OR_NULL, "cpu_s": NUMBER_OR_NULL}))
 VERDICT = obj(
     {
         "bound": optional(text),
         "confidence": optional(text),
         "evidence": list_of(text),
         "advice": optional(text),
-        "shares": optional(FIGURES),
+        "shares": optional(map_of(NUMBER_OR_NULL)),
     }
 )
 
@@ -110,18 +120,28 @@ SUMMARY = obj(
         "params": obj({}),
         "started_at": text,
         "wall_s": num,
-        "cpu": FIGURES,
+        "cpu": figures("user_s", "sys_s", "cores_used", "cpu_count"),
         "split": SPLIT,
-        "gil": obj({"held_fraction": NUMBER_OR_NULL, "waiting_fraction": NUMBER_OR_NULL}),
-        "memory": obj({"peak_rss_source": optional(text)}, rest=NUMBER_OR_NULL),
-        "io": FIGURES,
-        "throughput": obj({"status": optional(text), "source": optional(text)}, NUMBER_OR_NULL),
+        "gil": figures("held_fraction", "waiting_fraction"),
+        "memory": obj(
+            {
+                "peak_rss_source": optional(text),
+                **dict.fromkeys(
+                    ("peak_rss_mb", "monitor_peak_rss_mb", "workload_peak_rss_mb", "peak_heap_mb"),
+                    NUMBER_OR_NULL,
+                ),
+            }
+        ),
+        "io": figures("read_mb", "write_mb", "read_chars_mb", "write_chars_mb"),
+        "throughput": figures(
+            "items", "items_out", "items_quarantined", "items_per_s", "elapsed_s"
+        ),
         "stages": STAGES,
         "verdict": VERDICT,
         "artifacts": map_of(text),
         "tool_view": obj({"metrics": obj({}), "top": list_of(obj({}))}),
         "monitor": obj({}),
-        "tool_overhead": optional(obj({"baseline_run": optional(text)}, rest=anything)),
+        "tool_overhead": optional(obj({"baseline_run": optional(text)})),
         "problems": list_of(text),
         "error": optional(obj({"message": optional(text), "stderr_tail": optional(text)})),
         "leftovers": list_of(obj({"pid": integer, "cmdline": text})),
@@ -150,9 +170,11 @@ POINT = obj(
         "runs": list_of(RUN_RECORD),
         "status": text,
         "error": optional(text),
-        "throughput": optional(obj({"unstable": anything}, rest=NUMBER_OR_NULL)),
+        "throughput": optional(
+            figures("n", "median", "mean", "std", "minimum", "maximum", "q1", "q3", "rel_std")
+        ),
         "median_run": optional(text),
-        "stages": map_of(FIGURES),
+        "stages": map_of(figures("wall_s", "share", "cpu_s")),
         "split": SPLIT,
         "verdict": obj({"bound": optional(text), "confidence": optional(text)}),
         "peak_rss_mb": NUMBER_OR_NULL,

@@ -67,6 +67,13 @@ def parse_sets(scenario: Scenario, sets: list[str]) -> dict[str, Any]:
     return values
 
 
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except OSError:  # a name too long, say: no such script either way
+        return False
+
+
 def resolve(name: str, sets: list[str], script_args: list[str]) -> Target:
     """The Target for a scenario name or a script path; HarnessError if it is neither."""
     if name in registry.SCENARIOS:
@@ -84,7 +91,7 @@ def resolve(name: str, sets: list[str], script_args: list[str]) -> Target:
         )
     path = Path(name)
     if path.suffix == ".py" or "/" in name:
-        if not path.is_file():
+        if not _is_file(path):
             raise HarnessError(
                 f"script {name} does not exist: give the path to a Python file, "
                 "or a scenario name (harness list)"

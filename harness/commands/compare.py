@@ -17,6 +17,7 @@ from harness.compare import (
     default_html_path,
     write_report,
 )
+from harness.errors import one_line
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
@@ -39,7 +40,7 @@ def compare_command(
     differential flame graph (red: grew, blue: shrank) when both are py-spy runs."""
     comparison = compare_runs(run_a, run_b)
     for warning in comparison.warnings:
-        err_console.print(f"[yellow]warning:[/] {warning}", soft_wrap=True)
+        err_console.print(f"[yellow]warning:[/] {escape(one_line(warning))}", soft_wrap=True)
     print_comparison(console, comparison)
     written = write_report(comparison, html or default_html_path(comparison))
     if written.note:

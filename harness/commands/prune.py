@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from harness import prune
-from harness.errors import HarnessError
+from harness.errors import HarnessError, one_line
 
 console = Console(highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -55,13 +55,13 @@ def prune_command(
         raise HarnessError(f"--out {out}: no such directory; pass the profiles root to prune")
     chosen = prune.plan(out, keep, age, size, include_referenced)
     for warning in chosen.warnings:
-        err_console.print(f"[yellow]warning:[/] {escape(warning)}")
+        err_console.print(f"[yellow]warning:[/] {escape(one_line(warning))}")
     if dry_run:
         removed, warnings = chosen.remove, []
     else:
         removed, warnings = prune.remove(chosen.remove)
     for warning in warnings:
-        err_console.print(f"[yellow]warning:[/] {escape(warning)}")
+        err_console.print(f"[yellow]warning:[/] {escape(one_line(warning))}")
     now = datetime.now(UTC)
     for line in removal_lines(chosen, removed, dry_run, now):
         console.print(escape(line))

@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from harness import display, export, prune
-from harness.errors import HarnessError
+from harness.errors import HarnessError, one_line
 from harness.summary import RunSummary, find_runs, load
 
 console = Console(highlight=False)
@@ -58,13 +58,17 @@ def show_command(
             raise HarnessError(f"{exc}") from None
     else:
         found = export.gather(runs)
-    for warning in found.warnings:
-        err_console.print(f"[yellow]warning:[/] {warning}")
-    if not found.runs:
+    if not found.runs:  # one line: the first reason, not a warning per path before it
+        why = f" ({found.warnings[0]}" + (
+            f"; {len(found.warnings) - 1} more)" if len(found.warnings) > 1 else ")"
+        )
         raise HarnessError(
-            f"no readable run summaries in {', '.join(map(str, runs))}; "
+            f"no readable run summaries in {', '.join(map(str, runs))}"
+            f"{why if found.warnings else ''}; "
             "pass run directories or the --out root of `harness run`"
         )
+    for warning in found.warnings:
+        err_console.print(f"[yellow]warning:[/] {escape(one_line(warning))}", soft_wrap=True)
     summaries = found.summaries
     if chosen is Format.json:
         typer.echo(export.to_json(summaries, single=single), nl=False)
