@@ -9,9 +9,12 @@ from typing import Any
 
 import psutil
 
+from harness import callsites
 from harness.summary import SPLIT_KEYS, RunSummary
-from harness.tools.base import ToolResult
+from harness.tools.base import Tool, ToolResult
 from harness.verdict import decide
+from harness.verdict.evidence import callsite_line
+from harness.verdict.families import family_of
 
 RESULT_NAME = "result.json"
 MB = 2**20
@@ -55,10 +58,30 @@ def _stages(result: dict[str, Any] | None) -> dict[str, Any]:
     return {k: {**v, "share": round(v["wall_s"] / total, 4)} for k, v in stages.items()}
 
 
+def with_native(causes: dict[str, Any], native_share: float | None) -> dict[str, Any]:
+    """`causes` with the user-mode CPU split into python and native where a profiler told
+    them apart (`native_share`: of user-mode CPU, the share in C code)."""
+    if not causes or not native_share:
+        return causes
+    out = {**causes, "seconds": dict(causes["seconds"]), "shares": dict(causes["shares"])}
+    for key in ("seconds", "shares"):
+        python = out[key].get("python", 0.0)
+        out[key]["native"] = round(python * native_share, 4)
+        out[key]["python"] = round(python - out[key]["native"], 4)
+    return out
+
+
 def fill(
-    summary: RunSummary, monitor: dict[str, Any], tool: ToolResult, result: dict[str, Any] | None
+    summary: RunSummary,
+    monitor: dict[str, Any],
+    tool: ToolResult,
+    result: dict[str, Any] | None,
+    profiler: Tool | None = None,
+    source_roots: list[Path] | None = None,
 ) -> RunSummary:
-    """Complete `summary` in place (and return it) from the run's three sources."""
+    """Complete `summary` in place (and return it) from the run's three sources; `profiler`
+    is the tool that ran, for its own evidence lines; `source_roots` where the target's
+    source files may be found (for reading a sampled line, see callsites.py)."""
     cpu_count = os.cpu_count() or 1
     summary.cpu = dict(monitor.get("cpu") or {}, cpu_count=cpu_count)
     split = monitor.get("split") or {}
@@ -66,7 +89,10 @@ def fill(
     summary.gil = {
         "held_fraction": tool.metrics.get("gil_held_fraction"),
         "waiting_fraction": round(split.get("lock_wait", 0.0), 4) if split else None,
-        "source": "py-spy (held), monitor futex waits (waiting)",
+        "source": (
+            f"{profiler.name} (held), " if profiler and "gil_held_fraction" in tool.metrics else ""
+        )
+        + "monitor futex waits (waiting)",
     }
     mem = monitor.get("memory") or {}
     monitored, reported = mem.get("peak_rss_mb"), (result or {}).get("peak_rss_mb")
@@ -94,9 +120,34 @@ def fill(
     summary.artifacts.update(tool.artifacts)
     summary.tool_view = {"metrics": tool.metrics, "top": tool.top}
     summary.problems.extend(tool.problems)
+    monitor = {
+        **monitor,
+        "causes": with_native(monitor.get("causes") or {}, tool.metrics.get("native_share")),
+    }
     summary.monitor = {
-        k: v for k, v in monitor.items() if k not in ("split", "cpu", "memory", "io")
+        k: v
+        for k, v in monitor.items()
+        if k not in ("split", "cpu", "memory", "io", "causes", "thread_causes")
     }
     total_ram = psutil.virtual_memory().total / MB
-    summary.verdict = decide(monitor, tool.metrics, cpu_count, total_ram).to_dict()
+    tool_lines = profiler.evidence(tool, split) if profiler else []
+    verdict = decide(monitor, tool_lines, cpu_count, total_ram)
+    summary.verdict = verdict.to_dict()
+    if monitor["causes"]:
+        summary.causes = {**monitor["causes"], "families": verdict.shares}
+        if tool.stacks and monitor.get("thread_causes"):
+            _join_call_sites(summary, monitor, tool, source_roots or [])
     return summary
+
+
+def _join_call_sites(
+    summary: RunSummary, monitor: dict[str, Any], tool: ToolResult, roots: list[Path]
+) -> None:
+    """The profiler's call sites with their wall time split by cause, and the top one of the
+    bound's family named in the evidence."""
+    joined = callsites.join(tool.stacks or {}, monitor["thread_causes"], callsites.resolver(roots))
+    causes = summary.causes
+    summary.callsites = callsites.summary_rows(joined, lambda c: family_of(c, causes))
+    line = callsite_line(summary.verdict.get("bound", ""), summary.callsites)
+    if line:
+        summary.verdict["evidence"].insert(1, line)

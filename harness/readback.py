@@ -141,6 +141,14 @@ SUMMARY = obj(
         "artifacts": map_of(text),
         "tool_view": obj({"metrics": obj({}), "top": list_of(obj({}))}),
         "monitor": obj({}),
+        "causes": obj(
+            {
+                "thread_time_s": NUMBER_OR_NULL,
+                "unattributed_s": NUMBER_OR_NULL,
+                **dict.fromkeys(("seconds", "shares", "families"), map_of(NUMBER_OR_NULL)),
+            }
+        ),
+        "callsites": list_of(obj({})),
         "tool_overhead": optional(obj({"baseline_run": optional(text)})),
         "problems": list_of(text),
         "error": optional(obj({"message": optional(text), "stderr_tail": optional(text)})),

@@ -220,7 +220,8 @@ def _watch(
         status = "ok" if proc.returncode == 0 else "failed"
     _stop_watchers(watchers, request.grace_s)
     returncode = proc.returncode
-    _finish(summary, run_dir, tool, status, returncode, wall, report, stderr)
+    roots = [request.target.script.parent, Path.cwd()]
+    _finish(summary, run_dir, tool, status, returncode, wall, report, stderr, roots)
 
 
 def _abandon(
@@ -326,6 +327,7 @@ def _finish(
     wall: float,
     report: dict[str, Any],
     stderr: Path,
+    roots: list[Path],
 ) -> None:
     try:
         tool_result = tool.collect(run_dir)
@@ -340,7 +342,7 @@ def _finish(
     )
     if (run_dir / assemble.RESULT_NAME).exists():
         summary.artifacts["result"] = assemble.RESULT_NAME
-    assemble.fill(summary, report, tool_result, result)
+    assemble.fill(summary, report, tool_result, result, tool, roots)
     summary.disk = rundir.sizes(run_dir, summary.artifacts)
     if tool_result.unavailable and status == "ok":
         status = summary.status = "failed"

@@ -2,6 +2,13 @@
 
 Format history (bump SCHEMA and keep loading older versions):
   1: first version.
+  2: `causes` (seconds and shares of working-thread time by cause: python, native,
+     kernel:<family>, device, network, gil, lock, sleep, child, queued, other, unattributed;
+     `families`, the verdict's shares by bound, of which `filesystem` is new) and `callsites`
+     (the profiler's call sites with their wall time split by cause). A schema-1 summary has
+     neither; readers fall back to `split` and `verdict.shares`.
+     Added since, without a bump (older readers ignore them): `leftovers` (processes of the
+     run that outlived it) and `disk` (the sizes of the artifacts and the run directory).
 """
 
 from __future__ import annotations
@@ -15,7 +22,7 @@ from typing import Any
 
 from harness import readback
 
-SCHEMA = 1
+SCHEMA = 2
 SUMMARY_NAME = "summary.json"
 MANIFEST_NAME = "manifest.json"
 SPLIT_KEYS = ("on_cpu", "cpu_wait", "disk_wait", "network_wait", "lock_wait", "sleep", "other")
@@ -47,6 +54,8 @@ class RunSummary:
     artifacts: dict[str, str] = field(default_factory=dict)
     tool_view: dict[str, Any] = field(default_factory=dict)
     monitor: dict[str, Any] = field(default_factory=dict)
+    causes: dict[str, Any] = field(default_factory=dict)
+    callsites: list[dict[str, Any]] = field(default_factory=list)
     tool_overhead: dict[str, Any] | None = None
     problems: list[str] = field(default_factory=list)
     error: dict[str, Any] | None = None

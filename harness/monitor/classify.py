@@ -20,7 +20,7 @@ CHILD_WAIT = "child_wait"
 STOPPED = "stopped"
 OTHER = "other"
 CATEGORIES: tuple[str, ...] = (DISK, NETWORK, LOCK, SLEEP, IPC, CHILD_WAIT, STOPPED, OTHER)
-# Waits on other threads or processes of the program: what a parked thread does (report.py).
+# Waits on other threads or processes of the program: what a parked thread does (threadtimes.py).
 IDLE_WAITS = frozenset({LOCK, IPC, CHILD_WAIT})
 # The syscall a stopped-then-resumed wait continues in when the kernel restarts it with what is
 # left of its timeout: a futex wait with a timeout, a relative nanosleep, any poll(). Its number

@@ -12,6 +12,14 @@ from harness.monitor.report import MonitorReport, build_report
 from harness.monitor.sampler import Sampler
 
 
+def _perf_figures(sampler: Sampler) -> dict[str, object]:
+    """How the kernel's own sampling went: its samples of our threads, lost ones, or why not."""
+    ks = sampler.kernel_sampler
+    if ks is None:
+        return {"perf_samples": 0, "perf_problem": "turned off (PIPEPROF_PERF=0)"}
+    return {"perf_samples": ks.samples, "perf_lost": ks.lost, "perf_problem": ks.problem}
+
+
 class Monitor:
     """Measures where the time of the process tree rooted at `root_pid` goes.
 
@@ -74,21 +82,24 @@ class Monitor:
         wall = s.window_end - self._started_at
         cpu_before_report = self._caller_cpu_s + time.thread_time() - c0
         self._report = build_report(
-            procs=s.procs,
+            procs=s.population.procs,
             wall_s=wall,
             interval_s=self.interval_s,
             samples=s.samples,
-            threads_seen=s.threads_seen,
+            threads_seen=s.population.threads_seen,
             peak_tree_rss_pages=s.peak_tree_rss_pages,
-            syscalls=s.syscalls,
-            wchans=s.wchans,
+            syscalls=s.blocked.syscalls,
+            wchans=s.blocked.wchans,
             delayacct=s.delayacct,
             monitor_cpu_s=self._thread_cpu_s + cpu_before_report,
             errors=s.errors,
+            stacks_read=s.stacks_read,
+            stacks_readable=s.stacks,
+            perf=_perf_figures(s),
         )
         return self._report
 
     def snapshot(self) -> dict[str, float | int]:
         """Live figures for a progress display: elapsed_s, cores (over the last ~1 s),
         rss_mb, threads, processes. Cheap: a copy of what the sampler last published."""
-        return dict(self._sampler.snapshot)
+        return dict(self._sampler.snapshot.figures)

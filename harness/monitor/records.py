@@ -18,30 +18,40 @@ class ThreadRecord:
         "base_blkio",
         "base_ivcsw",
         "base_on_ns",
+        "base_stime",
+        "base_utime",
         "base_vcsw",
         "base_wait_ns",
         "blkio",
         "blocked",
         "counts",
-        "handoff",
+        "families",
         "idle_from_ns",
         "idle_since",
         "ivcsw",
+        "kchains",
+        "kernel",
         "last_category",
+        "last_running",
         "last_seen",
         "life_start",
-        "lock_words",
+        "lock_ctx",
         "memo",
         "name",
         "on_ns",
+        "on_ns_at_times",
+        "perf",
         "pid",
         "sched",
         "slices",
         "slices_at_status",
         "stat",
+        "stime",
         "syscall",
         "tid",
+        "utime",
         "vcsw",
+        "visits",
         "wait_ns",
     )
 
@@ -63,23 +73,37 @@ class ThreadRecord:
         self.base_ivcsw = self.ivcsw = 0
         self.slices = 0  # times it was scheduled in (schedstat field 3)
         self.slices_at_status = -1  # `slices` when its context switches were last read
+        # User and system clock ticks (its stat): they split its exact on-CPU time.
+        self.base_utime = self.utime = 0
+        self.base_stime = self.stime = 0
+        self.on_ns_at_times = -1  # on_ns when utime/stime were last read
         self.blocked = 0
         self.counts: Counter[str] = Counter()
-        # Of its lock samples, those taken while no other thread of its process could run,
-        # by what the others waited on then (see Sampler._hand_off).
-        self.handoff: Counter[str] = Counter()
-        # Its lock samples by futex word (the address, as /proc prints it).
-        self.lock_words: Counter[bytes] = Counter()
+        # Its blocked samples by (category, syscall family): which calls it waited in.
+        self.families: Counter[tuple[str, str]] = Counter()
+        # Its running samples by the family its kernel stack showed (families.stack_family):
+        # what its system time was spent on, where the stack can be read.
+        self.kernel: Counter[str] = Counter()
+        # Its perf cpu-clock samples (perfsample.py): raw kernel chains while the run lasts
+        # (the empty chain: user mode), then by family once named at the end.
+        self.kchains: Counter[tuple[int, ...]] = Counter()
+        self.perf: Counter[str] = Counter()
+        # Its lock samples by (futex word, what the rest of its process did then): "running"
+        # when a sibling ran, else the category the siblings waited in ("" if none did).
+        # A word two threads wait on is a lock they contend for; see threadtimes.py.
+        self.lock_ctx: Counter[tuple[bytes, str]] = Counter()
+        self.last_running = False  # whether its last sample found it running
+        self.visits = tid  # passes that sampled it (from its tid, to stagger schedstat reads)
         # When first sampled waiting on another thread or process (classify.IDLE_WAITS), and
-        # on_ns then; -1 before. Whether it is parked is judged from there on (report.py).
+        # on_ns then; -1 before. Whether it is parked is judged from there on (threadtimes.py).
         self.idle_since = -1.0
         self.idle_from_ns = -1
         # Category of its last blocked sample not in restart_syscall, which carries it over.
         self.last_category: str | None = None
-        # (syscall line prefix, category, label, fd, fd kind, until) of its last classified
-        # blocked sample, reused while the line keeps that prefix (and fd >= 0 keeps its kind;
-        # fd -2: until that time).
-        self.memo: tuple[bytes, str, str, int, str | None, float] | None = None
+        # (syscall line prefix, category, label, fd, fd kind, until, family) of its last
+        # classified blocked sample, reused while the line keeps that prefix (and fd >= 0 keeps
+        # its kind; fd -2: until that time).
+        self.memo: tuple[bytes, str, str, int, str | None, float, str] | None = None
 
     def close(self) -> None:
         """Release its open /proc files."""
@@ -111,7 +135,9 @@ class ProcessRecord:
         "peak_rss_pages",
         "pid",
         "ppid",
+        "rotation",
         "rss_pages",
+        "running",
         "starttime",
         "stat",
         "stime",
@@ -145,6 +171,8 @@ class ProcessRecord:
         self.peak_rss_pages = 0
         self.threads: dict[int, ThreadRecord] = {}
         self.ended_threads: list[ThreadRecord] = []
+        self.rotation = 0  # where the next pass starts when it samples only some threads
+        self.running = 0  # its threads whose last sample found them running
 
     def close(self) -> None:
         """Release its open /proc files."""

@@ -12,10 +12,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness.monitor import causes
 from harness.monitor.classify import (
     CHILD_WAIT,
     DISK,
-    IDLE_WAITS,
     IPC,
     LOCK,
     NETWORK,
@@ -24,7 +24,9 @@ from harness.monitor.classify import (
     STOPPED,
 )
 from harness.monitor.procfs import CLK_TCK, PAGE_SIZE
-from harness.monitor.records import ProcessRecord, ThreadRecord
+from harness.monitor.records import ProcessRecord
+from harness.monitor.threadtimes import is_parked, shared_lock_words, thread_times
+from harness.monitor.totals import cpu_seconds, io_totals
 
 SPLIT_KEYS: tuple[str, ...] = (
     "on_cpu",
@@ -48,18 +50,11 @@ _SPLIT_KEY = {
 }
 _DETAIL_KEY = {IPC: "ipc", CHILD_WAIT: "child_wait", STOPPED: "stopped", OTHER: "unclassified"}
 
-# A parked thread waits on the others: it is all but never blocked on anything but a lock, a
-# pipe/unix socket or a child, and from its first such wait, which comes after at most a short
-# start-up, it is (almost) never on CPU.
-PARKED_MAX_ON_CPU = 0.02
-PARKED_MIN_IDLE_SHARE = 0.95
-PARKED_MIN_SAMPLES = 3
-PARKED_MIN_WAITING_SHARE = 0.90
-
 TOP_PROCESSES_RSS = 5
 MAX_PROCESSES_LISTED = 50
 MAX_THREADS_LISTED = 40
 TOP_SYSCALLS = 10
+MAX_THREAD_CAUSES = 4096
 _MB = 2**20
 
 
@@ -118,6 +113,10 @@ class MonitorReport:
     top_wchans: list[tuple[str, int]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     lock_detail: dict[str, float] = field(default_factory=dict)
+    causes: dict[str, Any] = field(default_factory=dict)
+    # Per working thread: {"pid", "tid", "lifetime_s", "causes": {cause: seconds}}, for joining
+    # with a profiler's stacks; not kept in summary.json (it grows with the thread count).
+    thread_causes: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able data (tuples become lists)."""
@@ -137,176 +136,6 @@ class MonitorReport:
         return cls(**kwargs)
 
 
-@dataclass
-class ThreadTimes:
-    """One thread's exact times and its apportioned off-CPU time, in seconds."""
-
-    record: ThreadRecord
-    lifetime_s: float
-    on_cpu_s: float
-    cpu_wait_s: float
-    off_s: dict[str, float]  # category -> seconds
-    parked: bool = False
-
-    @property
-    def top_category(self) -> str:
-        """Where most of its time went (on_cpu, cpu_wait or a wait category)."""
-        options = {"on_cpu": self.on_cpu_s, "cpu_wait": self.cpu_wait_s, **self.off_s}
-        return max(options, key=lambda k: options[k])
-
-
-def thread_times(th: ThreadRecord) -> ThreadTimes:
-    """Exact on/wait from schedstat; the rest of its observed life split by blocked samples."""
-    on = max(0, th.on_ns - th.base_on_ns) / 1e9
-    wait = max(0, th.wait_ns - th.base_wait_ns) / 1e9
-    lifetime = max(th.last_seen - th.life_start, on + wait)
-    off = lifetime - on - wait
-    if th.blocked:
-        counts = effective_counts(th)
-        off_s = {cat: off * n / th.blocked for cat, n in counts.items() if n}
-    else:
-        off_s = {OTHER: off} if off > 0 else {}
-    return ThreadTimes(th, lifetime, on, wait, off_s)
-
-
-def effective_counts(th: ThreadRecord) -> Counter[str]:
-    """Its blocked samples by category, lock hand-offs credited to what they waited on."""
-    counts = Counter(th.counts)
-    for category, n in th.handoff.items():
-        counts[LOCK] -= n
-        counts[category] += n
-    return counts
-
-
-def contended_lock_seconds(procs: list[ProcessRecord], working: list[ThreadTimes]) -> float:
-    """Thread-seconds of lock waits on a futex word that two or more threads of the process
-    waited on: contention (in CPython, mostly for the GIL), as opposed to a thread waiting on
-    a lock of its own for a result (a future, a queue, join)."""
-    waiters: dict[tuple[int, bytes], set[int]] = {}
-    for p in procs:
-        for th in p.all_threads():
-            for word in th.lock_words:
-                waiters.setdefault((p.pid, word), set()).add(th.tid)
-    total = 0.0
-    for tt in working:
-        th = tt.record
-        sampled = sum(th.lock_words.values())
-        if not sampled:
-            continue
-        shared = sum(n for w, n in th.lock_words.items() if len(waiters[(th.pid, w)]) > 1)
-        total += tt.off_s.get(LOCK, 0.0) * shared / sampled
-    return total
-
-
-def is_parked(tt: ThreadTimes) -> bool:
-    """True for a thread that only waits on others (see MonitorReport)."""
-    th = tt.record
-    if th.blocked < PARKED_MIN_SAMPLES or tt.lifetime_s <= 0:
-        return False
-    idle = sum(th.counts[c] for c in IDLE_WAITS)
-    if idle < PARKED_MIN_IDLE_SHARE * th.blocked:
-        return False
-    waiting_s, cpu_s = waiting_phase(tt)
-    return (
-        waiting_s >= PARKED_MIN_WAITING_SHARE * tt.lifetime_s
-        and cpu_s < PARKED_MAX_ON_CPU * tt.lifetime_s
-    )
-
-
-def waiting_phase(tt: ThreadTimes) -> tuple[float, float]:
-    """(seconds, on-CPU seconds) of its life from its first sampled wait on another thread or
-    process (its whole life if there was none).
-
-    A pool parent's main thread starts the interpreter and the pool (~80 ms on CPU), then only
-    waits: that start-up says nothing of whether it is parked. But a worker first sampled
-    waiting when its work is done has a waiting phase that is a sliver of its life.
-    """
-    th = tt.record
-    if th.idle_from_ns < 0:
-        return tt.lifetime_s, tt.on_cpu_s
-    waiting_s = min(tt.lifetime_s, max(0.0, th.last_seen - th.idle_since))
-    return waiting_s, min(tt.on_cpu_s, max(0, th.on_ns - th.idle_from_ns) / 1e9)
-
-
-def _vanished_by_parent(procs: list[ProcessRecord]) -> dict[int, list[ProcessRecord]]:
-    """Processes that vanished (were reaped), by parent pid."""
-    by_ppid: dict[int, list[ProcessRecord]] = {}
-    for c in procs:
-        if c.vanished_at is not None:
-            by_ppid.setdefault(c.ppid, []).append(c)
-    return by_ppid
-
-
-def _reaped_into(
-    parent: ProcessRecord, vanished: dict[int, list[ProcessRecord]], at: float
-) -> list[ProcessRecord]:
-    """Children of `parent` that vanished (were reaped) before `parent` was last read at `at`."""
-    return [
-        c
-        for c in vanished.get(parent.pid, [])
-        if c is not parent
-        and c.vanished_at is not None
-        and c.vanished_at <= at
-        and c.starttime >= parent.starttime
-    ]
-
-
-def _cpu_seconds(procs: list[ProcessRecord], on_cpu_s: dict[int, float]) -> tuple[float, float]:
-    """(user, sys) seconds of the tree.
-
-    Each counted process counts the larger of its tick counters and its threads' schedstat
-    on-CPU time (`on_cpu_s`, by id of the record): schedstat is read at every pass while a
-    thread runs, process stat only every SLOW_REFRESH_S, so for a process that exits the
-    schedstat figure is the fresher one. The excess is split like its ticks.
-    Then parents' reaped-children counters add what they hold beyond the children we counted:
-    children's CPU after our last look at them, and children too short-lived to be seen.
-    """
-    vanished = _vanished_by_parent(procs)
-    user = sys_ = 0.0
-    counted: dict[int, float] = {}  # id(record) -> its own seconds, as counted (or not)
-    for p in procs:
-        own_u = (p.utime - p.base_utime) / CLK_TCK
-        own_s = (p.stime - p.base_stime) / CLK_TCK
-        extra = 0.0 if p.excluded else max(0.0, on_cpu_s.get(id(p), 0.0) - own_u - own_s)
-        user_frac = own_u / (own_u + own_s) if own_u + own_s > 0 else 1.0
-        counted[id(p)] = own_u + own_s + extra
-        if not p.excluded:
-            user += own_u + extra * user_frac
-            sys_ += own_s + extra * (1.0 - user_frac)
-    for p in procs:
-        d_user = (p.cutime - p.base_cutime) / CLK_TCK
-        d_sys = (p.cstime - p.base_cstime) / CLK_TCK
-        if d_user + d_sys <= 0:
-            continue
-        # The kernel folds a reaped child's whole life (and its own reaped children) in.
-        folded = sum(
-            counted[id(c)] + (c.base_utime + c.base_stime + c.cutime + c.cstime) / CLK_TCK
-            for c in _reaped_into(p, vanished, p.last_read)
-        )
-        rest = d_user + d_sys - folded
-        if rest > 0:
-            user += rest * d_user / (d_user + d_sys)
-            sys_ += rest * d_sys / (d_user + d_sys)
-    return user, sys_
-
-
-def _io(procs: list[ProcessRecord]) -> dict[str, int]:
-    """I/O of the tree. The kernel adds a reaped child's I/O to its parent's counters, so a
-    parent's figures are net of the children we saw (they count on their own)."""
-    vanished = _vanished_by_parent(procs)
-    total = [0, 0, 0, 0]
-    for p in procs:
-        if p.excluded or p.io is None or p.base_io is None:
-            continue
-        own = [now - base for now, base in zip(p.io, p.base_io, strict=True)]
-        for c in _reaped_into(p, vanished, p.io_read_at):
-            if c.io is not None:
-                own = [v - cv for v, cv in zip(own, c.io, strict=True)]
-        total = [t + max(0, v) for t, v in zip(total, own, strict=True)]
-    keys = ("read_bytes", "write_bytes", "read_chars", "write_chars")
-    return dict(zip(keys, total, strict=True))
-
-
 def build_report(
     *,
     procs: list[ProcessRecord],
@@ -320,16 +149,31 @@ def build_report(
     delayacct: bool,
     monitor_cpu_s: float,
     errors: list[str],
+    stacks_read: int = 0,
+    stacks_readable: bool = False,
+    perf: dict[str, Any] | None = None,
 ) -> MonitorReport:
     """Aggregate the sampler's records into a MonitorReport."""
     counted = [p for p in procs if not p.excluded]
-    times = [thread_times(th) for p in counted for th in p.all_threads()]
+    shared = shared_lock_words(counted)
+    owned = [(p, thread_times(th, shared)) for p in counted for th in p.all_threads()]
+    times = [tt for _, tt in owned]
     for tt in times:
         tt.parked = is_parked(tt)
     if times and all(tt.parked for tt in times):
         for tt in times:
             tt.parked = False
     working = [tt for tt in times if not tt.parked]
+    sys_fraction = causes.process_sys_fractions(counted)
+    by_thread = {id(tt): causes.thread_causes(tt, sys_fraction[id(p)]) for p, tt in owned}
+
+    on_cpu_by_proc = {
+        id(p): sum(max(0, th.on_ns - th.base_on_ns) for th in p.all_threads()) / 1e9
+        for p in counted
+    }
+    user_s, sys_s = cpu_seconds(procs, on_cpu_by_proc)
+    # CPU of threads and children too short-lived to be sampled: in the split as on-CPU time.
+    unseen = causes.unseen_cpu(user_s, sys_s, list(by_thread.values()))
 
     seconds = dict.fromkeys(SPLIT_KEYS, 0.0)
     detail = dict.fromkeys(DETAIL_KEYS, 0.0)
@@ -340,23 +184,42 @@ def build_report(
             seconds[_SPLIT_KEY[cat]] += s
             if cat in _DETAIL_KEY:
                 detail[_DETAIL_KEY[cat]] += s
-    thread_time = sum(tt.lifetime_s for tt in working)
+    seconds["on_cpu"] += sum(unseen)
+    working_time = sum(tt.lifetime_s for tt in working)
+    thread_time = working_time + sum(unseen)
     split = {k: (v / thread_time if thread_time > 0 else 0.0) for k, v in seconds.items()}
-    contended_s = contended_lock_seconds(counted, working)
+    contended_s = sum(tt.lock_contended_s + sum(tt.lock_chain_s.values()) for tt in working)
     lock_detail = {
         "contended_s": contended_s,
-        "own_s": max(0.0, seconds["lock_wait"] - contended_s),
+        "own_s": sum(tt.lock_own_s for tt in working),
         "contended_share": contended_s / thread_time if thread_time > 0 else 0.0,
     }
-
-    on_cpu_by_proc = {
-        id(p): sum(max(0, th.on_ns - th.base_on_ns) for th in p.all_threads()) / 1e9
-        for p in counted
-    }
-    user_s, sys_s = _cpu_seconds(procs, on_cpu_by_proc)
     blocked: Counter[str] = Counter()
     for tt in times:
         blocked.update(tt.record.counts)
+    cause_section = causes.summarize(
+        [by_thread[id(tt)] for tt in working],
+        working_time,
+        unseen,
+        {
+            "blocked_samples": sum(blocked.values()),
+            "stack_samples": stacks_read,
+            "stacks_readable": stacks_readable,
+            **(perf or {}),
+        },
+    )
+    thread_causes = [
+        {
+            "pid": tt.record.pid,
+            "tid": tt.record.tid,
+            "lifetime_s": round(tt.lifetime_s, 4),
+            "causes": {k: round(v, 5) for k, v in by_thread[id(tt)].seconds.items() if v > 0},
+            "device": {
+                k: round(v, 5) for k, v in by_thread[id(tt)].device_by_family.items() if v > 0
+            },
+        }
+        for tt in sorted(working, key=lambda tt: -tt.lifetime_s)[:MAX_THREAD_CAUSES]
+    ]
 
     per_process = [
         {
@@ -407,7 +270,7 @@ def build_report(
             "voluntary": sum(max(0, th.vcsw - th.base_vcsw) for th in all_threads),
             "involuntary": sum(max(0, th.ivcsw - th.base_ivcsw) for th in all_threads),
         },
-        io=_io(procs),
+        io=io_totals(procs),
         memory={
             # The sampled sum of the tree can miss a short peak; no process's own exact
             # high-water mark (VmHWM) can be above the tree's peak, so take the larger.
@@ -429,4 +292,6 @@ def build_report(
         top_wchans=wchans.most_common(TOP_SYSCALLS),
         errors=list(errors),
         lock_detail=lock_detail,
+        causes=cause_section,
+        thread_causes=thread_causes,
     )

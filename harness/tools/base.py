@@ -46,6 +46,10 @@ class ToolResult:
     problems: list[str] = field(default_factory=list)
     #: Set when the tool could not profile at all (no ptrace, say): one line with the fix.
     unavailable: str | None = None
+    #: Folded stacks with py-spy's `process`/`thread (TID)` root frames, every thread's
+    #: samples waiting or not, for joining with the monitor's per-thread causes (callsites.py);
+    #: not kept in summary.json.
+    stacks: dict[tuple[str, ...], int] | None = None
 
 
 @dataclass
@@ -98,3 +102,8 @@ class Tool(ABC):
     def failure_hint(self, stderr_tail: str) -> str | None:
         """A one-line fix if the tool's stderr shows it could not run (no ptrace, say)."""
         return None
+
+    def evidence(self, result: ToolResult, split: dict[str, float]) -> list[str]:
+        """The tool's own lines for the verdict, set against the monitor's resource `split`
+        where they can be (default: none). The verdict quotes them after the counters'."""
+        return []

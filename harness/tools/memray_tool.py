@@ -99,6 +99,10 @@ class Memray(Tool):
     def failure_hint(self, stderr_tail: str) -> str | None:
         return next((hint for key, hint in _HINTS.items() if key in stderr_tail), None)
 
+    def evidence(self, result: ToolResult, split: dict[str, float]) -> list[str]:
+        heap = result.metrics.get("peak_heap_mb")
+        return [] if heap is None else [f"memray's peak heap was {heap:.1f} MB."]
+
 
 def _children(run_dir: Path) -> list[tuple[str, Path]]:
     """Captures of forked children, largest first (the busiest workers get flame graphs)."""

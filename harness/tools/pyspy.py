@@ -193,6 +193,7 @@ class PySpy(Tool):
             result.unavailable = self.failure_hint(log)
         meta = _read_json(run_dir / GIL_META)
         stacks = _read_main(run_dir, result)
+        result.stacks = stacks or None
         if stacks:
             _render(run_dir, stacks, meta.get("rate"), result)
             _figures(stacks, result)
@@ -209,6 +210,29 @@ class PySpy(Tool):
             if (run_dir / name).is_file():
                 result.artifacts[key] = name
         return result
+
+    def evidence(self, result: ToolResult, split: dict[str, float]) -> list[str]:
+        """Its active share against the counters' on-CPU share, and the GIL-held share."""
+        out: list[str] = []
+        on_cpu = split.get("on_cpu", 0.0)
+        active = result.metrics.get("active_fraction")
+        if active is not None:
+            line = f"py-spy marked {active:.0%} of its samples active"
+            if abs(active - on_cpu) >= 0.15:
+                line += (
+                    f", but the kernel's counters put the threads on a CPU only {on_cpu:.0%} "
+                    "of the time"
+                    if active > on_cpu
+                    else f", while the kernel's counters put them on a CPU {on_cpu:.0%} of the time"
+                )
+                line += "; the counters are exact, the samples are not."
+            else:
+                line += f", in line with the counters ({on_cpu:.0%} on CPU)."
+            out.append(line)
+        gil = result.metrics.get("gil_held_fraction")
+        if gil is not None:
+            out.append(f"py-spy saw the GIL held {gil:.0%} of the time.")
+        return out
 
     def failure_hint(self, stderr_tail: str) -> str | None:
         if _PERMISSION.search(stderr_tail):

@@ -103,6 +103,21 @@ class Scalene(Tool):
     def failure_hint(self, stderr_tail: str) -> str | None:
         return next((hint for key, hint in _HINTS.items() if key in stderr_tail), None)
 
+    def evidence(self, result: ToolResult, split: dict[str, float]) -> list[str]:
+        """Its python / native / "system" split ("system": wall minus CPU on a line, waits
+        and kernel together), and its peak footprint."""
+        m = result.metrics
+        out: list[str] = []
+        if m.get("system_fraction") is not None:
+            out.append(
+                f"scalene attributes {m['system_fraction']:.0%} of time to system (I/O and "
+                f"waiting), {m.get('python_fraction') or 0:.0%} to Python and "
+                f"{m.get('native_fraction') or 0:.0%} to native code."
+            )
+        if m.get("peak_heap_mb") is not None:
+            out.append(f"scalene's peak memory footprint was {m['peak_heap_mb']:.1f} MB.")
+        return out
+
 
 def _lines(profile: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     return [
@@ -120,6 +135,9 @@ def _metrics(profile: dict[str, Any]) -> dict[str, Any]:
             totals[metric] += float(line.get(field) or 0.0)
     whole = sum(totals.values())
     metrics: dict[str, Any] = {k: (v / whole if whole else None) for k, v in totals.items()}
+    cpu = totals["python_fraction"] + totals["native_fraction"]
+    if cpu > 0:  # of the user-mode CPU, the share in C code: the causes' native part
+        metrics["native_share"] = totals["native_fraction"] / cpu
     metrics["elapsed_s"] = profile.get("elapsed_time_sec")
     if profile.get("memory", True) and profile.get("max_footprint_mb"):
         metrics["peak_heap_mb"] = float(profile["max_footprint_mb"])

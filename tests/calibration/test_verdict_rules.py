@@ -142,7 +142,7 @@ def test_cpu_spent_in_system_calls_gets_kernel_advice() -> None:
     monitor["cpu"].update(user_s=0.22, sys_s=0.76)
     verdict = decide(monitor, cpu_count=2)
     assert verdict.bound == "cpu"
-    assert any("78% of the CPU time was system time" in line for line in verdict.evidence)
+    assert "78% of it system time" in verdict.evidence[0]
     assert "system calls" in verdict.advice and "orjson" not in verdict.advice
 
 
@@ -151,5 +151,5 @@ def test_cpu_spent_in_python_keeps_the_cpu_advice() -> None:
     monitor["cpu"].update(user_s=2.9, sys_s=0.05)
     verdict = decide(monitor, cpu_count=2)
     assert verdict.bound == "cpu"
-    assert not any("system time" in line for line in verdict.evidence)
+    assert "2% of it system time" in verdict.evidence[0]
     assert "orjson" in verdict.advice

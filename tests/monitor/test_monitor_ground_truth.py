@@ -471,3 +471,28 @@ def test_monitor_own_cpu_is_reported_and_small(run_monitored: RunMonitored, thre
     assert r.samples >= 0.5 * r.wall_s / r.interval_s  # it did sample at ~100 Hz
     assert 0 < r.monitor_cpu_s < 0.05 * r.wall_s
     print(f"monitor CPU with {threads} thread(s): {100 * r.monitor_cpu_s / r.wall_s:.2f}% of wall")
+
+
+def _cpu_in_causes(report) -> float:
+    """Seconds of CPU the causes hold: user-mode, the kernel's, and unseen threads'."""
+    return sum(
+        s
+        for k, s in report.causes["seconds"].items()
+        if k in ("python", "native", "unattributed") or k.startswith("kernel:")
+    )
+
+
+def test_cpu_of_hundreds_of_short_children_is_accounted_for(run_monitored: RunMonitored) -> None:
+    # Each child lives a few milliseconds: most are never sampled, their parent's reaped-
+    # children counters still hold their CPU.
+    run = run_monitored(
+        """
+        import subprocess, sys
+        for _ in range(150):
+            subprocess.run([sys.executable, "-S", "-c", "sum(range(20000))"], check=True)
+        """
+    )
+    r = run.report
+    tree = r.cpu["user_s"] + r.cpu["sys_s"]
+    assert _cpu_in_causes(r) == pytest.approx(tree, rel=0.05), (r.causes, r.cpu)
+    assert r.causes["unseen"]["user_s"] + r.causes["unseen"]["sys_s"] > 0, r.causes

@@ -9,9 +9,11 @@ import pytest
 
 from harness.monitor import MonitorReport
 from harness.monitor import classify as c
+from harness.monitor.blocked import note_lock_context
 from harness.monitor.procfs import CLK_TCK, FdBudget, ProcFile
 from harness.monitor.records import ProcessRecord, ThreadRecord
-from harness.monitor.report import build_report, is_parked, thread_times
+from harness.monitor.report import build_report
+from harness.monitor.threadtimes import is_parked, shared_lock_words, thread_times
 
 _NOWHERE = ProcFile("/nonexistent", FdBudget(0))
 
@@ -217,45 +219,84 @@ def test_to_dict_is_json_and_round_trips() -> None:
     assert MonitorReport.from_dict({**data, "added_later": 1}) == r
 
 
-def test_lock_waits_while_nothing_else_runs_are_handed_off_to_what_the_others_wait_on():
-    from harness.monitor.sampler import Sampler
+def _waits(*pairs: tuple[ThreadRecord, str, bytes]) -> list[tuple[ThreadRecord, str, bytes]]:
+    """Blocked samples as the sampler passes them: (thread, category, syscall line)."""
+    return list(pairs)
 
+
+def test_each_futex_wait_keeps_its_word_and_what_the_siblings_did():
     consumer = thread(1, 1, life=1.0, on=0.1)
     loop = thread(1, 2, life=1.0, on=0.1)
-    contender = thread(2, 3, life=1.0, on=0.1)
-
+    gil_waiter = thread(2, 3, life=1.0, on=0.1)
+    procs = {1: process(1, consumer, loop), 2: process(2, gil_waiter)}
     # Given: nobody runs; the consumer waits on a futex while the loop thread waits on a socket.
-    Sampler._hand_off([(consumer, c.LOCK), (loop, c.NETWORK)])
-    # Given: only futex waits: nothing to hand off to.
-    Sampler._hand_off([(contender, c.LOCK), (thread(2, 4, 1.0, 0.1), c.LOCK)])
+    note_lock_context(
+        procs[1],
+        _waits((consumer, c.LOCK, b"202 0x7f10 0x80"), (loop, c.NETWORK, b"232 0x3 0x1")),
+        running_any=False,
+        everyone=True,
+    )
+    # Given: a sibling runs while it waits.
+    note_lock_context(
+        procs[2], _waits((gil_waiter, c.LOCK, b"202 0x7f20 0x80")), running_any=True, everyone=True
+    )
 
-    assert consumer.handoff == Counter({c.NETWORK: 1})
-    assert loop.handoff == Counter() and contender.handoff == Counter()
+    assert consumer.lock_ctx == Counter({(b"0x7f10", c.NETWORK): 1})
+    assert gil_waiter.lock_ctx == Counter({(b"0x7f20", "running"): 1})
+    assert loop.lock_ctx == Counter()
 
 
-def test_handed_off_samples_move_off_lock_in_the_split():
+def test_a_wait_on_a_word_of_its_own_while_the_others_wait_is_handed_off():
     th = thread(1, 1, life=1.0, on=0.2, lock=8, network=2)
-    th.handoff = Counter({c.NETWORK: 6})
+    th.lock_ctx = Counter({(b"0x7f10", c.NETWORK): 6, (b"0x7f10", "running"): 2})
 
-    times = thread_times(th)
+    times = thread_times(th, shared=frozenset())
 
     assert times.off_s[c.LOCK] == pytest.approx(0.8 * 2 / 10)
     assert times.off_s[c.NETWORK] == pytest.approx(0.8 * 8 / 10)
+    assert times.lock_own_s == pytest.approx(0.8 * 2 / 10)
     assert th.counts[c.LOCK] == 8  # the raw record is kept (it decides parking)
 
 
-def test_lock_waits_on_words_two_threads_share_are_contention():
-    from harness.monitor.report import contended_lock_seconds
-
+def test_lock_waits_are_contention_a_chain_a_hand_off_or_a_wait_of_its_own():
     gil_a = thread(1, 1, life=1.0, on=0.2, lock=10)
-    gil_a.lock_words = Counter({b"0x7f00": 10})
+    gil_a.lock_ctx = Counter({(b"0x7f00", "running"): 10})
     gil_b = thread(1, 2, life=1.0, on=0.2, lock=10)
-    gil_b.lock_words = Counter({b"0x7f00": 6, b"0x5500": 4})  # 4 on a lock of its own
-    other_process = thread(2, 3, life=1.0, on=0.2, lock=10)
-    other_process.lock_words = Counter({b"0x7f00": 10})  # same address, another process
-    procs = [process(1, gil_a, gil_b), process(2, other_process)]
-    working = [thread_times(th) for th in (gil_a, gil_b, other_process)]
+    gil_b.lock_ctx = Counter({(b"0x7f00", "running"): 6, (b"0x5500", "running"): 4})
+    # Same address, another process: a word of its own there, waited on while a sibling slept.
+    other = thread(2, 3, life=1.0, on=0.2, lock=10)
+    other.lock_ctx = Counter({(b"0x7f00", c.SLEEP): 10})
+    # Two threads of a third process queued at once on one lock while its holder sleeps.
+    chain_a = thread(3, 4, life=1.0, on=0.2, lock=10)
+    chain_a.lock_ctx = Counter({(b"0x9900", "chain:sleep"): 10})
+    chain_b = thread(3, 5, life=1.0, on=0.2, lock=10)
+    chain_b.lock_ctx = Counter({(b"0x9900", "chain:sleep"): 10})
+    procs = [process(1, gil_a, gil_b), process(2, other), process(3, chain_a, chain_b)]
 
-    contended = contended_lock_seconds(procs, working)
+    shared = shared_lock_words(procs)
+    times = {th.tid: thread_times(th, shared) for th in (gil_a, gil_b, other, chain_a, chain_b)}
 
-    assert contended == pytest.approx(0.8 + 0.8 * 0.6)
+    assert shared == {(1, b"0x7f00"), (3, b"0x9900")}
+    assert times[3].lock_own_s == 0.0
+    assert times[1].lock_contended_s == pytest.approx(0.8)
+    assert times[2].lock_contended_s == pytest.approx(0.8 * 0.6)
+    assert times[2].lock_own_s == pytest.approx(0.8 * 0.4)
+    assert times[3].off_s == {c.SLEEP: pytest.approx(0.8)}  # handed off to the sleeper
+    assert times[4].lock_chain_s == {c.SLEEP: pytest.approx(0.8)}
+    assert times[4].off_s == {c.LOCK: pytest.approx(0.8)}
+
+
+def test_threads_queued_at_once_on_a_word_while_the_holder_sleeps_are_a_chain():
+    a, b, holder = (thread(1, t, life=1.0, on=0.1) for t in (1, 2, 3))
+    note_lock_context(
+        process(1, a, b, holder),
+        _waits(
+            (a, c.LOCK, b"202 0x9900 0x80"),
+            (b, c.LOCK, b"202 0x9900 0x80"),
+            (holder, c.SLEEP, b"230 0x1 0x0"),
+        ),
+        running_any=False,
+        everyone=True,
+    )
+
+    assert a.lock_ctx == b.lock_ctx == Counter({(b"0x9900", "chain:sleep"): 1})

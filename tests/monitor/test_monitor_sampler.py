@@ -82,9 +82,9 @@ class OneThread:
         self.thread, self.proc = th, proc
         self.wchan = ""
         self.wchan_reads = 0
-        self.sampler._wchan = self.read_wchan
+        self.sampler.blocked._wchan = self.read_wchan
         self.fds = FakeFds()
-        self.sampler.fds = self.fds
+        self.sampler.blocked.fds = self.fds
 
     def read_wchan(self, pid: int, tid: int) -> str:
         self.wchan_reads += 1
@@ -116,7 +116,7 @@ def test_restart_syscall_keeps_the_category_it_resumes(one: OneThread) -> None:
     for line in (FUTEX, RESTART, RESTART, RESTART, SLEEP, RESTART, RESTART):
         one.step(line)
     assert one.thread.counts == {c.LOCK: 4, c.SLEEP: 3}
-    assert one.sampler.syscalls["restart_syscall"] == 5
+    assert one.sampler.blocked.syscalls["restart_syscall"] == 5
 
 
 def test_restart_syscall_carries_over_a_category_seen_before_running(one: OneThread) -> None:

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 BLOCK = 1000  # additions per unit of work in spin(); an "item" of a CPU case
@@ -29,6 +31,16 @@ def parse(
             "--items", type=int, default=0, help="do this much work instead of running --seconds"
         )
     return parser.parse_args(argv)
+
+
+def disk_dir() -> str:
+    """A directory on a disk, not in memory, for the cases whose truth is the disk's or the
+    filesystem's: /tmp is a tmpfs on many machines. PIPEPROF_DISK_DIR chooses another."""
+    chosen = os.environ.get("PIPEPROF_DISK_DIR")
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
+    path = Path(chosen) if chosen else Path(base) / "pipeprof" / "cases"
+    path.mkdir(parents=True, exist_ok=True)
+    return str(path)
 
 
 def spin_block() -> int:

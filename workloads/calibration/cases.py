@@ -133,6 +133,42 @@ CASES: dict[str, Case] = {
             "make it mixed",
         ),
         Case(
+            "sqlite_commits",
+            "SQLite committing each row, synchronous=FULL",
+            "disk",
+            hint="fdatasync of journal and database per row; the flush's kernel CPU is disk",
+        ),
+        Case(
+            "cold_read",
+            "sequential 1 MB reads of a 64 MB file whose pages were dropped",
+            "disk",
+            hint="device waits in read(); the kernel's copy of those reads is the disk's",
+        ),
+        Case(
+            "small_files",
+            "300-byte files created in one directory, no fsync",
+            "filesystem",
+            hint="system time in openat/close/write with no device wait: metadata work",
+        ),
+        Case(
+            "large_writes",
+            "4 MB buffered writes, truncated every 128 MB, no fsync",
+            "filesystem",
+            hint="the kernel's copies into the page cache; nothing waits on the device",
+        ),
+        Case(
+            "lock_chain",
+            "four threads taking turns on a lock held across a 2 ms sleep",
+            "lock",
+            hint="three wait on the lock while its holder sleeps: a chain, not sleep",
+        ),
+        Case(
+            "short_threads",
+            "thousands of threads, each started, run for ~0.1 ms and joined",
+            "cpu",
+            hint="most CPU only the process's totals hold: unseen, yet accounted for",
+        ),
+        Case(
             "c_ext_threads",
             "four threads of hashlib.sha256 on 8 MB buffers (releases the GIL)",
             "cpu",
