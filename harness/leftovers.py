@@ -179,6 +179,48 @@ def lines(leftovers: list[dict[str, Any]]) -> list[str]:
     return out
 
 
+def stop_all(proc: subprocess.Popen, tracker: Descendants, grace_s: float) -> list[str]:
+    """Timeout or interrupt: stop every process of the run, whatever its group; the problem
+    lines for the summary."""
+    stopped = stop_run(proc, tracker, grace_s)
+    problems = []
+    if not stopped.graceful:
+        problems.append(
+            f"the target did not stop within {grace_s:g} s of SIGINT and was killed: "
+            "its profile may be partial"
+        )
+    outside = note(stopped)
+    return [*problems, outside] if outside else problems
+
+
+def after_exit(
+    proc: subprocess.Popen, tracker: Descendants, grace_s: float, keep: bool
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """The target ended by itself: the summary's leftovers and problem lines. They are ended
+    unless `keep` (a failed run's leftovers are ended all the same)."""
+    left = settle(tracker)
+    if not left:
+        return [], []
+    keep = keep and exited_ok(proc)
+    how = None if keep else end(tracker, left, grace_s)
+    what = "kept (--keep-leftovers)" if keep else "ended"
+    return describe(left, how, kept=keep), [
+        f"{len(left)} process(es) of the run outlived it: {what}, see leftovers"
+    ]
+
+
+def show_adopted(monitor: Any, joined: list[Tracked]) -> None:
+    """Hand the monitor the orphans re-parented to the harness: its tree follows parent links
+    from the target, so a double-forked daemon whose middle process lived less than its scan
+    period (0.1 s) is out of its sight. Monitor.adopt is the hook asked of the monitor; until
+    it exists such processes are stopped and listed but not counted in the figures."""
+    adopt = getattr(monitor, "adopt", None)
+    if adopt is not None:
+        for tracked in joined:
+            if tracked.adopted:
+                adopt(tracked.pid)
+
+
 def note(stopped: Stopped) -> str | None:
     """A problem line when the stop reached processes that had left the target's group."""
     if not stopped.outside_group:

@@ -142,7 +142,8 @@ def _execute_in(request: RunRequest, run_dir: Path, progress: Progress | None) -
             options=request.options,
             timeout_s=request.timeout_s,
         )
-        _watch(request, summary, run_dir, command, env, ctx, progress)
+        with descendants.subreaper():  # orphans of the run come to us, not to init
+            _watch(request, summary, run_dir, command, env, ctx, progress)
     _add_tool_overhead(request, summary, run_dir)
     return RunOutcome(run_dir, summary)
 
@@ -173,49 +174,52 @@ def _watch(
 ) -> None:
     tool = request.tool
     stdout, stderr = run_dir / STDOUT_NAME, run_dir / STDERR_NAME
-    with descendants.subreaper():  # orphans of the run come to us, not to init
-        started = time.monotonic()
-        proc = process.launch(command, stdout, stderr, env=env)
-        tracker = descendants.Descendants(proc.pid)
-        monitor = Monitor(
-            proc.pid, exclude_names=tool.own_process_names, exclude_root=tool.root_is_launcher
-        )
-        monitor.start()
-        watchers: list[Any] = []
-        status = "running"
-        previous_term = signal.signal(signal.SIGTERM, _raise_interrupt)
-        try:
-            process.wait_for_exec(proc, command)
-            watchers = tool.attach(proc.pid, ctx)
-            tracker.ignore([w.pid for w in watchers])  # the tool's own, stopped below
-            while not process.has_exited(proc):
-                _show_adopted(monitor, tracker.scan())
-                elapsed = time.monotonic() - started
-                if request.timeout_s is not None and elapsed >= request.timeout_s:
-                    status = "timeout"
-                    break
-                if progress:
-                    progress({"elapsed_s": elapsed, **monitor.snapshot()})
-                time.sleep(0.1)
-        except KeyboardInterrupt:
-            status = "interrupted"
-        except BaseException:  # a harness error: nothing of the run may outlive it
-            _abandon(proc, tracker, monitor, watchers, previous_term)
-            raise
-        ended = time.monotonic()  # leftovers' settling below is not the target's time
-        try:
-            if status != "running":
-                _stop(request, summary, proc, tracker, status)
-            else:
-                _leftovers(request, summary, proc, tracker)
-        except KeyboardInterrupt:  # a second Ctrl-C: stop waiting politely
-            leftovers.kill_all(proc, tracker)
-            status = "interrupted"
-        finally:
-            signal.signal(signal.SIGTERM, previous_term)
-        wall = (ended if status == "running" else time.monotonic()) - started
-        report = monitor.stop().to_dict()  # before reaping, so a zombie's last counters count
-        proc.wait()
+    started = time.monotonic()
+    proc = process.launch(command, stdout, stderr, env=env)
+    tracker = descendants.Descendants(proc.pid)
+    monitor = Monitor(
+        proc.pid, exclude_names=tool.own_process_names, exclude_root=tool.root_is_launcher
+    )
+    monitor.start()
+    watchers: list[Any] = []
+    status = "running"
+    previous_term = signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        process.wait_for_exec(proc, command)
+        watchers = tool.attach(proc.pid, ctx)
+        tracker.ignore([w.pid for w in watchers])  # the tool's own, stopped below
+        while not process.has_exited(proc):
+            leftovers.show_adopted(monitor, tracker.scan())
+            elapsed = time.monotonic() - started
+            if request.timeout_s is not None and elapsed >= request.timeout_s:
+                status = "timeout"
+                break
+            if progress:
+                progress({"elapsed_s": elapsed, **monitor.snapshot()})
+            time.sleep(0.1)
+    except KeyboardInterrupt:
+        status = "interrupted"
+    except BaseException:  # a harness error: nothing of the run may outlive it
+        _abandon(proc, tracker, monitor, watchers, previous_term)
+        raise
+    ended = time.monotonic()  # leftovers' settling below is not the target's time
+    try:
+        if status != "running":
+            summary.problems.append(_stop_note(status, request))
+            summary.problems += leftovers.stop_all(proc, tracker, request.grace_s)
+        else:
+            keep = request.keep_leftovers
+            rows, notes = leftovers.after_exit(proc, tracker, request.grace_s, keep)
+            summary.leftovers = rows
+            summary.problems += notes
+    except KeyboardInterrupt:  # a second Ctrl-C: stop waiting politely
+        leftovers.kill_all(proc, tracker)
+        status = "interrupted"
+    finally:
+        signal.signal(signal.SIGTERM, previous_term)
+    wall = (ended if status == "running" else time.monotonic()) - started
+    report = monitor.stop().to_dict()  # before reaping, so a zombie's last counters count
+    proc.wait()
     if status == "running":
         status = "ok" if proc.returncode == 0 else "failed"
     _stop_watchers(watchers, request.grace_s)
@@ -236,58 +240,6 @@ def _abandon(
     monitor.stop()
     proc.wait()
     _stop_watchers(watchers, 0.0)
-
-
-def _show_adopted(monitor: Monitor, joined: list[descendants.Tracked]) -> None:
-    """Hand the monitor the orphans re-parented to the harness: its tree follows parent links
-    from the target, so a double-forked daemon whose middle process lived less than its scan
-    period (0.1 s) is out of its sight. Monitor.adopt is the hook asked of the monitor; until
-    it exists such processes are stopped and listed here but not counted in the figures."""
-    adopt = getattr(monitor, "adopt", None)
-    if adopt is not None:
-        for tracked in joined:
-            if tracked.adopted:
-                adopt(tracked.pid)
-
-
-def _stop(
-    request: RunRequest,
-    summary: RunSummary,
-    proc: subprocess.Popen,
-    tracker: descendants.Descendants,
-    status: str,
-) -> None:
-    """Timeout or interrupt: stop every process of the run, whatever its group."""
-    summary.problems.append(_stop_note(status, request))
-    stopped = leftovers.stop_run(proc, tracker, request.grace_s)
-    if not stopped.graceful:
-        summary.problems.append(
-            f"the target did not stop within {request.grace_s:g} s "
-            "of SIGINT and was killed: its profile may be partial"
-        )
-    outside = leftovers.note(stopped)
-    if outside:
-        summary.problems.append(outside)
-
-
-def _leftovers(
-    request: RunRequest,
-    summary: RunSummary,
-    proc: subprocess.Popen,
-    tracker: descendants.Descendants,
-) -> None:
-    """The target ended by itself: list what of the run still runs; end it unless kept (a
-    failed run's leftovers are always ended)."""
-    left = leftovers.settle(tracker)
-    if not left:
-        return
-    keep = request.keep_leftovers and leftovers.exited_ok(proc)
-    how = None if keep else leftovers.end(tracker, left, request.grace_s)
-    summary.leftovers = leftovers.describe(left, how, kept=keep)
-    summary.problems.append(
-        f"{len(left)} process(es) of the run outlived it: "
-        + ("kept (--keep-leftovers), see leftovers" if keep else "ended, see leftovers")
-    )
 
 
 def _raise_interrupt(signum: int, frame: object) -> None:
