@@ -15,7 +15,7 @@ from typing import Any
 
 from bench import runs
 from bench.pairs import Progress, Sample, interleave, ratio
-from harness import tools
+from harness import stats, tools
 from workloads.calibration.cases import HERE
 
 MONITOR_TARGET = 1.02
@@ -43,7 +43,7 @@ def row(
     elapsed = ratio(num, den, "elapsed_s")
     wall = ratio(num, den, "wall_s")
     meets = None if target is None or elapsed.median is None else elapsed.median <= target
-    base = [s.elapsed_s for s in den if s.elapsed_s is not None]
+    base = stats.median(s.elapsed_s for s in den)
     return {
         "section": section,
         "figure": figure,
@@ -52,7 +52,7 @@ def row(
         "wall_ratio": wall.to_dict(),
         "target": None if target is None else f"<= {target:g}",
         "meets": meets,
-        "baseline_s": round(sorted(base)[len(base) // 2], 3) if base else None,
+        "baseline_s": None if base is None else round(base, 3),
     }
 
 
@@ -76,12 +76,8 @@ def monitor(pairs: int, scratch: Path, seconds: float, say: Progress) -> list[di
 
 def _monitor_cores(samples: list[Sample]) -> float | None:
     """Median CPU the monitor itself used, in cores (exact: its thread's CPU time over wall)."""
-    found = sorted(
-        s.extra["monitor_cpu_s"] / s.wall_s
-        for s in samples
-        if s.extra.get("monitor_cpu_s") is not None and s.wall_s > 0
-    )
-    return round(found[len(found) // 2], 4) if found else None
+    found = stats.median(stats.ratio(s.extra.get("monitor_cpu_s"), s.wall_s) for s in samples)
+    return None if found is None else round(found, 4)
 
 
 def profilers(pairs: int, scratch: Path, seconds: float, say: Progress) -> list[dict[str, Any]]:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-import statistics
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+from harness import stats
+from harness.stats import Spread
 
 
 @dataclass
@@ -45,27 +47,34 @@ def interleave(
 
 @dataclass
 class Ratio:
-    """The median of per-round ratios num/den of one figure, with their range."""
+    """The per-round ratios num/den of one figure; the median is the figure quoted, and it is
+    unstable when the ratios' std is 10% of their mean or more (harness.stats, pyperf's rule)."""
 
-    median: float | None
     ratios: list[float]
 
     @property
-    def spread(self) -> tuple[float, float] | None:
-        return (min(self.ratios), max(self.ratios)) if self.ratios else None
+    def spread(self) -> Spread | None:
+        return stats.spread(self.ratios)
+
+    @property
+    def median(self) -> float | None:
+        return stats.median(self.ratios)
 
     def to_dict(self) -> dict[str, Any]:
+        found = self.spread
         return {
-            "median": None if self.median is None else round(self.median, 4),
+            "median": None if found is None else round(found.median, 4),
             "ratios": [round(r, 4) for r in self.ratios],
+            "rel_std": None if found is None else round(found.rel_std, 4),
+            "unstable": found is not None and found.unstable,
         }
 
 
 def ratio(num: list[Sample], den: list[Sample], figure: str) -> Ratio:
-    """Median over rounds of num.figure / den.figure (rounds missing either figure skipped)."""
+    """num.figure / den.figure per round (rounds missing either figure skipped)."""
     found = []
     for a, b in zip(num, den, strict=True):
-        x, y = getattr(a, figure), getattr(b, figure)
-        if x is not None and y:
-            found.append(x / y)
-    return Ratio(statistics.median(found) if found else None, found)
+        r = stats.ratio(getattr(a, figure), getattr(b, figure))
+        if r is not None:
+            found.append(r)
+    return Ratio(found)

@@ -6,23 +6,60 @@ import json
 from pathlib import Path
 from typing import Any
 
+from harness import stats
+from harness.render import fmt
+from harness.render.markdown import table
+from harness.stats import UNSTABLE_REL_STD
+
+OVERHEAD_HEADERS = ("figure", "workload", "denominator s", "median ratio", "range (rounds)",
+                    "wall ratio", "target", "meets")  # fmt: skip
+EFFICIENCY_HEADERS = ("scenario", "options", "median ratio", "range (rounds)", "loop items/s",
+                      "target", "meets")  # fmt: skip
+
 
 def _ratio(cell: dict[str, Any] | None) -> tuple[str, str]:
     if not cell or cell.get("median") is None:
-        return "-", "-"
-    ratios = cell["ratios"]
-    return f"{cell['median']:.3f}", f"{min(ratios):.3f}-{max(ratios):.3f} ({len(ratios)})"
-
-
-NOISY = 1.2  # max/min of the per-round ratios beyond which a figure is marked noisy
+        return fmt.MISSING, fmt.MISSING
+    s = stats.spread(cell["ratios"])
+    if s is None:
+        return fmt.number(cell["median"], 3), fmt.MISSING
+    low, high = fmt.number(s.minimum, 3), fmt.number(s.maximum, 3)
+    return fmt.number(cell["median"], 3), f"{low}-{high} ({s.n}) {fmt.spread(s.rel_std)}"
 
 
 def _meets(row: dict[str, Any], key: str) -> str:
+    """Whether the target is met; (unstable) by the ratios themselves, so results written
+    before the flag was stored read the same."""
     text = {True: "yes", False: "**no**", None: "-"}[row.get("meets")]
-    ratios = (row.get(key) or {}).get("ratios") or []
-    if ratios and min(ratios) > 0 and max(ratios) / min(ratios) > NOISY:
-        text += " (noisy)"
-    return text
+    s = stats.spread((row.get(key) or {}).get("ratios") or [])
+    return text + (" (unstable)" if s is not None and s.unstable else "")
+
+
+def _overhead_rows(results: dict[str, Any]) -> list[list[str]]:
+    rows = []
+    for row in results["overhead"]:
+        if "elapsed_ratio" not in row:
+            rows.append([row["figure"], *["-"] * 6, row.get("note", "")])
+            continue
+        median, spread = _ratio(row["elapsed_ratio"])
+        wall, _ = _ratio(row["wall_ratio"])
+        rows.append(
+            [row["figure"], row["workload"], fmt.number(row["baseline_s"], 3), median, spread,
+             wall, row["target"] or "-", _meets(row, "elapsed_ratio")]
+        )  # fmt: skip
+    return rows
+
+
+def _efficiency_rows(results: dict[str, Any]) -> list[list[str]]:
+    rows = []
+    for row in results["efficiency"]:
+        median, spread = _ratio(row["items_per_s_ratio"])
+        rows.append(
+            [row["figure"], row["workload"], median, spread,
+             fmt.number(row["loop_items_per_s"], 1), row["target"],
+             _meets(row, "items_per_s_ratio")]
+        )  # fmt: skip
+    return rows
 
 
 def markdown(results: dict[str, Any]) -> str:
@@ -32,46 +69,27 @@ def markdown(results: dict[str, Any]) -> str:
         "",
         f"{m['created_at']} on {m['host']} ({m['cpu_count']} cores, shared), load average "
         f"{m['load_average_before'][0]} before and {m['load_average_after'][0]} after; "
-        f"{m['pairs']} interleaved rounds per figure; {m['duration_s']:.0f} s in all.",
+        f"{m['pairs']} interleaved rounds per figure; {fmt.seconds(m['duration_s'], 0)} in all.",
         "",
-        "Each figure is the median of per-round ratios; the range over rounds follows it. "
-        f"(noisy): the largest round's ratio is over {NOISY:g}x the smallest's, so the median is "
-        "good to a few percent at best and a target within that is neither met nor missed.",
+        "Each figure is the median of per-round ratios; the range over rounds and their standard "
+        "deviation relative to the mean follow it. (unstable): that deviation is "
+        f"{fmt.percent(UNSTABLE_REL_STD)} or more (pyperf's rule, as everywhere in pipeprof), "
+        "so the median is good to a few percent at best and a target within that is neither met "
+        "nor missed.",
         "",
         "## Overhead (workload's own elapsed time; process wall time beside it)",
         "",
-        "| figure | workload | denominator s | median ratio | range (rounds) | wall ratio | target "
-        "| meets |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
-    for row in results["overhead"]:
-        if "elapsed_ratio" not in row:
-            lines.append(f"| {row['figure']} | - | - | - | - | - | - | {row.get('note', '')} |")
-            continue
-        median, spread = _ratio(row["elapsed_ratio"])
-        wall, _ = _ratio(row["wall_ratio"])
-        lines.append(
-            f"| {row['figure']} | {row['workload']} | {row['baseline_s']} | {median} | "
-            f"{spread} | {wall} | {row['target'] or '-'} | {_meets(row, 'elapsed_ratio')} |"
-        )
-    lines += [
+        *table(OVERHEAD_HEADERS, _overhead_rows(results)),
         "",
         "## Workload efficiency (scenario items/s over a minimal loop's)",
         "",
-        "| scenario | options | median ratio | range (rounds) | loop items/s | target | meets |",
-        "|---|---|---|---|---|---|---|",
+        *table(EFFICIENCY_HEADERS, _efficiency_rows(results)),
     ]
-    for row in results["efficiency"]:
-        median, spread = _ratio(row["items_per_s_ratio"])
-        lines.append(
-            f"| {row['figure']} | {row['workload']} | {median} | {spread} | "
-            f"{row['loop_items_per_s']} | {row['target']} | {_meets(row, 'items_per_s_ratio')} |"
-        )
     for row in results["overhead"]:
         if row.get("monitor_cores") is not None:
             lines.append(
                 f"\nThe monitor's own CPU ({row['workload']} workload): "
-                f"{100 * row['monitor_cores']:.1f}% of one core (median over the rounds)."
+                f"{fmt.percent(row['monitor_cores'], 1)} of one core (median over the rounds)."
             )
     s = results["study"]
     lines += ["", "## Study", ""]

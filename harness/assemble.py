@@ -10,13 +10,14 @@ from typing import Any
 import psutil
 
 from harness import callsites
-from harness.summary import SPLIT_KEYS, RunSummary
+from harness.summary import SPLIT_KEYS, RunSummary, write_text_atomic
 from harness.tools.base import Tool, ToolResult
 from harness.verdict import decide
 from harness.verdict.evidence import callsite_line
 from harness.verdict.families import family_of
 
 RESULT_NAME = "result.json"
+CAUSE_FLAMEGRAPH = "flamegraph-causes.svg"
 MB = 2**20
 
 
@@ -78,10 +79,12 @@ def fill(
     result: dict[str, Any] | None,
     profiler: Tool | None = None,
     source_roots: list[Path] | None = None,
+    run_dir: Path | None = None,
 ) -> RunSummary:
     """Complete `summary` in place (and return it) from the run's three sources; `profiler`
     is the tool that ran, for its own evidence lines; `source_roots` where the target's
-    source files may be found (for reading a sampled line, see callsites.py)."""
+    source files may be found (for reading a sampled line, see callsites.py); the
+    cause-coloured flame graph is written into `run_dir` when one is given."""
     cpu_count = os.cpu_count() or 1
     summary.cpu = dict(monitor.get("cpu") or {}, cpu_count=cpu_count)
     split = monitor.get("split") or {}
@@ -136,18 +139,39 @@ def fill(
     if monitor["causes"]:
         summary.causes = {**monitor["causes"], "families": verdict.shares}
         if tool.stacks and monitor.get("thread_causes"):
-            _join_call_sites(summary, monitor, tool, source_roots or [])
+            _join_call_sites(summary, monitor, tool, source_roots or [], run_dir)
     return summary
 
 
 def _join_call_sites(
-    summary: RunSummary, monitor: dict[str, Any], tool: ToolResult, roots: list[Path]
+    summary: RunSummary,
+    monitor: dict[str, Any],
+    tool: ToolResult,
+    roots: list[Path],
+    run_dir: Path | None,
 ) -> None:
-    """The profiler's call sites with their wall time split by cause, and the top one of the
-    bound's family named in the evidence."""
+    """The profiler's call sites with their wall time split by cause, the top one of the
+    bound's family named in the evidence, and the cause-coloured flame graph."""
     joined = callsites.join(tool.stacks or {}, monitor["thread_causes"], callsites.resolver(roots))
     causes = summary.causes
-    summary.callsites = callsites.summary_rows(joined, lambda c: family_of(c, causes))
-    line = callsite_line(summary.verdict.get("bound", ""), summary.callsites)
-    if line:
-        summary.verdict["evidence"].insert(1, line)
+
+    def family(cause: str) -> str:
+        return "queued" if cause == "queued" else family_of(cause, causes)
+
+    summary.callsites = callsites.summary_rows(joined, family)
+    bound = summary.verdict.get("bound", "")
+    line = callsite_line(bound, summary.callsites)
+    if line:  # after the line that says what the bound is made of
+        evidence = summary.verdict["evidence"]
+        at = next((i + 1 for i, e in enumerate(evidence) if e.startswith(f"{bound}: ")), 1)
+        evidence.insert(at, line)
+    if run_dir is not None and joined.stacks:
+        from harness.render.causeflame import CauseFlameGraph
+
+        svg = CauseFlameGraph(
+            f"wall time by cause: {run_dir.name}",
+            f"threads joined with the monitor's causes: {joined.threads_joined}; widths: wall "
+            "time, waits included; colour: where most of a frame's time went",
+        ).render(callsites.by_family(joined, family))
+        write_text_atomic(run_dir / CAUSE_FLAMEGRAPH, svg)
+        summary.artifacts["flamegraph_causes"] = CAUSE_FLAMEGRAPH

@@ -23,6 +23,7 @@ import psutil
 
 from harness import targets, tools
 from harness.errors import HarnessError
+from harness.render import fmt
 from harness.runner import RunRequest, execute
 from harness.summary import RunSummary
 from harness.tools.base import Tool
@@ -67,6 +68,9 @@ class CaseRun:
     wall_s: float
     tool_view: dict[str, Any] = field(default_factory=dict)
     checks: list[Check] = field(default_factory=list)
+    #: The largest causes (shares of thread time) and the verdict's share of its bound.
+    causes: dict[str, float] = field(default_factory=dict)
+    bound_share: float | None = None
 
     @property
     def failed(self) -> bool:
@@ -77,6 +81,14 @@ class CaseRun:
         if self.cpu_share is None or self.expected_cpu is None:
             return None
         return self.cpu_share - self.expected_cpu
+
+
+@dataclass
+class Calibration:
+    """What `harness calibrate` found: the runs, and calibration.json's data (to_json)."""
+
+    runs: list[CaseRun]
+    data: dict[str, Any]
 
 
 class OtherLoad:
@@ -157,6 +169,10 @@ def judge(case: Case, s: RunSummary, run_dir: str, others_cores: float | None) -
         peak_rss_mb=(s.memory or {}).get("peak_rss_mb"),
         wall_s=s.wall_s,
         tool_view=tool_view(case, s.tool, (s.tool_view or {}).get("metrics") or {}),
+        causes=dict(
+            sorted(((s.causes or {}).get("shares") or {}).items(), key=lambda kv: -kv[1])[:3]
+        ),
+        bound_share=shares.get(verdict.get("bound") or ""),
     )
     run.checks = checks(case, run)
     return run
@@ -182,7 +198,7 @@ def checks(case: Case, run: CaseRun) -> list[Check]:
             Check(
                 "cpu",
                 ok,
-                f"CPU share {_num(share)}, truth {case.cpu:.2f} ± {case.cpu_tolerance:.2f}",
+                f"CPU share {fmt.number(share)}, truth {case.cpu:.2f} ± {case.cpu_tolerance:.2f}",
             )
         )
     if case.peak_rss_mb is not None and run.tool not in RSS_ADDING_TOOLS:
@@ -192,8 +208,8 @@ def checks(case: Case, run: CaseRun) -> list[Check]:
             Check(
                 "memory",
                 ok,
-                f"peak RSS {_num(peak, 0)} MB, truth {case.peak_rss_mb:.0f} MB "
-                f"± {100 * case.memory_tolerance:.0f}%",
+                f"peak RSS {fmt.mb(peak, 0)}, truth {case.peak_rss_mb:.0f} MB "
+                f"± {fmt.percent(case.memory_tolerance)}",
             )
         )
     if case.min_cores is not None:
@@ -204,14 +220,14 @@ def checks(case: Case, run: CaseRun) -> list[Check]:
 def _cores_check(min_cores: float, run: CaseRun) -> Check:
     cpu_count = os.cpu_count() or 1
     others = run.others_cores
-    wanted = f"cores used {_num(run.cores_used)}, truth >= {min_cores:g} on free cores"
+    wanted = f"cores used {fmt.number(run.cores_used)}, truth >= {min_cores:g} on free cores"
     if cpu_count < 2:
         return Check("cores", None, f"{wanted}: not judged, this machine has one core")
     if others is None or others > FREE_CORES_SLACK:
         return Check(
             "cores",
             None,
-            f"{wanted}: not judged, other programs used {_num(others)} cores meanwhile",
+            f"{wanted}: not judged, other programs used {fmt.number(others)} cores meanwhile",
         )
     return Check("cores", (run.cores_used or 0.0) >= min_cores, wanted)
 
@@ -234,10 +250,6 @@ def tool_view(case: Case, tool: str, metrics: dict[str, Any]) -> dict[str, Any]:
 def _view(label: str, value: float, truth: float | None) -> dict[str, Any]:
     error = None if truth is None else value - truth
     return {"label": label, "value": value, "truth": truth, "error": error}
-
-
-def _num(value: float | None, digits: int = 2) -> str:
-    return "-" if value is None else f"{value:.{digits}f}"
 
 
 def default_out_dir(root: Path = Path("profiles")) -> Path:

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.flamegraph import Stacks, is_process_frame, is_thread_frame, split_frame
+from harness.stacks import Stacks, is_process_frame, is_thread_frame, split_frame
 
 CPU = "cpu"
 ANY = "any"
@@ -89,6 +89,7 @@ _CHANNEL = {
     "other": ANY,
 }
 TOP = 10
+ANCESTORS = 3
 
 
 @dataclass
@@ -120,9 +121,12 @@ Resolve = Callable[[str], str | None]
 
 def resolver(roots: list[Path]) -> Resolve:
     """A function from a profiler's (often shortened) file name to a readable path: as is,
-    or under one of `roots` (the target's directory, the harness's sys.path, which holds the
-    same standard library and site-packages when the target ran on this interpreter)."""
-    bases = [*roots, *(Path(p) for p in sys.path if p)]
+    or under one of `roots` or their parents up to ANCESTORS levels (py-spy shortens a file
+    name by the target's sys.path entry that holds it: the script's directory, a package's
+    parent), or under the harness's sys.path (the same standard library and site-packages when
+    the target ran on this interpreter)."""
+    bases = [p for root in roots for p in [root, *root.parents[:ANCESTORS]]]
+    bases += [Path(p) for p in sys.path if p]
     cache: dict[str, str | None] = {}
 
     def resolve(name: str) -> str | None:
@@ -279,3 +283,14 @@ def summary_rows(joined: Joined, family: Callable[[str], str], n: int = TOP) -> 
             }
         )
     return rows
+
+
+def by_family(joined: Joined, family: Callable[[str], str]) -> dict[tuple[str, ...], Counter[str]]:
+    """Each stack's seconds by family of causes (the cause-coloured flame graph's data)."""
+    out: dict[tuple[str, ...], Counter[str]] = {}
+    for stack, seconds in joined.stacks.items():
+        families: Counter[str] = Counter()
+        for cause, s in seconds.items():
+            families[family(cause)] += s
+        out[stack] = families
+    return out

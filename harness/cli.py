@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 from typer.exceptions import TyperException
 
-from harness import display, leftovers, rundir, targets, tools
+from harness import leftovers, rundir, targets, tools
 from harness.commands.calibrate import calibrate_command
 from harness.commands.compare import compare_command
 from harness.commands.prune import prune_command
@@ -20,6 +20,7 @@ from harness.commands.report import report_command
 from harness.commands.show import show_command
 from harness.commands.study import study_command
 from harness.errors import HarnessError, ToolUnavailable, one_line
+from harness.render.console import print_summary
 from harness.runner import RunRequest, execute
 from workloads import registry
 
@@ -161,7 +162,7 @@ def _run_one(request: RunRequest) -> int:
             )
 
         outcome = execute(request, progress)
-    display.print_summary(console, outcome.summary, outcome.run_dir)
+    print_summary(console, outcome.summary, outcome.run_dir)
     for line in leftovers.lines(outcome.summary.leftovers):
         console.print(f"  [yellow]leftover:[/] {escape(line)}")
     if outcome.summary.error:

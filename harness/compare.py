@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-import jinja2
-
-from harness import flamegraph as fg
+from harness import stacks as st
 from harness.errors import HarnessError
+from harness.render import fmt
+from harness.render.flamegraph import DiffFlameGraph
+from harness.stats import ratio
 from harness.summary import (
     SPLIT_KEYS,
     SUMMARY_NAME,
@@ -65,13 +65,13 @@ class Row:
 
     @property
     def ratio(self) -> float | None:
-        if self.kind == "text" or not _is_number(self.a) or not _is_number(self.b) or not self.a:
+        if self.kind == "text" or not fmt.is_number(self.a) or not fmt.is_number(self.b):
             return None
-        return self.b / self.a
+        return ratio(self.b, self.a)
 
     @property
     def diff_pp(self) -> float | None:
-        if self.kind != "share" or not _is_number(self.a) or not _is_number(self.b):
+        if self.kind != "share" or not fmt.is_number(self.a) or not fmt.is_number(self.b):
             return None
         return 100 * (self.b - self.a)
 
@@ -96,24 +96,16 @@ class Row:
 
     def value(self, side: str) -> str:
         value = self.a if side == "a" else self.b
-        if value is None or value == "":
-            return "-"
-        if self.kind == "share" and _is_number(value):
-            return f"{100 * value:.1f}%"
-        if isinstance(value, float) and 0 < abs(value) < 10**-self.digits:
-            return f"{value:.2g}{self.unit}"
-        if isinstance(value, float):
-            return f"{value:,.{self.digits}f}{self.unit}"
-        if isinstance(value, int) and not isinstance(value, bool):
-            return f"{value:,}{self.unit}"
-        return f"{value}{self.unit}"
+        if self.kind == "share" and fmt.is_number(value):
+            return fmt.percent(value, 1)
+        return fmt.number(value, self.digits, self.unit)
 
     def ratio_text(self) -> str:
-        return "" if self.ratio is None else f"{self.ratio:.2f}x"
+        return "" if self.ratio is None else fmt.ratio(self.ratio)
 
     def diff_text(self) -> str:
         if self.kind == "share":
-            return "" if self.diff_pp is None else f"{self.diff_pp:+.1f} pp"
+            return "" if self.diff_pp is None else fmt.points(self.diff_pp / 100)
         return "changed" if self.kind == "text" and self.changed else ""
 
 
@@ -225,7 +217,7 @@ def _rows(a: RunSummary, b: RunSummary) -> list[Row]:
 def _stage(value: Any) -> dict[str, Any]:
     if isinstance(value, dict):
         return value
-    return {"wall_s": value} if _is_number(value) else {}
+    return {"wall_s": value} if fmt.is_number(value) else {}
 
 
 def _verdict(s: RunSummary) -> str | None:
@@ -253,14 +245,10 @@ def _warnings(a: RunSummary, b: RunSummary) -> list[str]:
         cpu_wait = (s.split or {}).get("cpu_wait") or 0.0
         if cpu_wait >= CONTENDED:
             warnings.append(
-                f"run {which} waited for a CPU {100 * cpu_wait:.0f}% of its thread time: the "
+                f"run {which} waited for a CPU {fmt.percent(cpu_wait)} of its thread time: the "
                 "machine was busy, so its times say as much about that load as about the code"
             )
     return warnings
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 # -- the differential flame graph ----------------------------------------------------------------
@@ -276,50 +264,17 @@ def diff_flamegraph(c: Comparison) -> tuple[str | None, str | None]:
                 f"no differential flame graph: run {which} ({s.tool}) has no folded stacks; "
                 "only py-spy runs record them"
             )
-        found = fg.strip_roots(fg.parse_folded(path.read_text(errors="replace")))
-        if fg.total_samples(found) == 0:
+        found = st.strip_roots(st.parse_folded(path.read_text(errors="replace")))
+        if st.total_samples(found) == 0:
             return None, f"no differential flame graph: run {which}'s {path.name} holds no samples"
         stacks.append(found)
     title = f"{c.a.target}: {_label(c, 'a')} → {_label(c, 'b')}"
-    return fg.render_diff_svg(stacks[0], stacks[1], title), None
+    return DiffFlameGraph(title).render((stacks[0], stacks[1])), None
 
 
 def _label(c: Comparison, side: str) -> str:
     differing = ", ".join(f"{p.key}={p.value(side)}" for p in c.differing_params)
     return differing or (c.a.run_id if side == "a" else c.b.run_id)
-
-
-# -- the HTML page ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Written:
-    html: Path
-    svg: Path | None
-    note: str | None
-
-
-def default_html_path(c: Comparison) -> Path:
-    return c.b_dir / f"compare-{c.a_dir.resolve().name}.html"
-
-
-def write_report(c: Comparison, html_path: Path) -> Written:
-    """The HTML page at `html_path` and, where both runs have stacks, the differential flame
-    graph beside it (linked by name, so the pair can be moved together and opened from file://)."""
-    svg, note = diff_flamegraph(c)
-    svg_path = html_path.with_name(f"{html_path.stem}-flamegraph.svg") if svg else None
-    page = render_html(c, svg_path.name if svg_path else None, note)
-    try:
-        html_path.parent.mkdir(parents=True, exist_ok=True)
-        if svg_path and svg:
-            svg_path.write_text(svg, encoding="utf-8")
-        html_path.write_text(page, encoding="utf-8")
-        write_record(c, html_path)
-    except OSError as exc:
-        raise HarnessError(
-            f"cannot write {html_path} ({exc.strerror}); pass --html FILE somewhere writable"
-        ) from None
-    return Written(html_path, svg_path, note)
 
 
 def record_path(html_path: Path) -> Path:
@@ -342,20 +297,3 @@ def write_record(c: Comparison, html_path: Path) -> Path:
         },
     )
     return path
-
-
-def render_html(c: Comparison, svg_name: str | None, note: str | None) -> str:
-    """A self-contained page: inline CSS, no scripts or external assets."""
-    template = files("harness").joinpath("compare_templates/compare.html").read_text("utf-8")
-    env = jinja2.Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True)
-    sections: dict[str, list[Row]] = {}
-    for row in c.rows:
-        sections.setdefault(row.section, []).append(row)
-    return env.from_string(template).render(
-        c=c,
-        sections=sections,
-        titles=SECTION_TITLES,
-        svg_name=svg_name,
-        note=note,
-        notable=f"{100 * NOTABLE_RATIO:.0f}% ({NOTABLE_PP:.0f} pp for shares)",
-    )

@@ -294,7 +294,13 @@ def _finish(
     )
     if (run_dir / assemble.RESULT_NAME).exists():
         summary.artifacts["result"] = assemble.RESULT_NAME
-    assemble.fill(summary, report, tool_result, result, tool, roots)
+    try:
+        assemble.fill(summary, report, tool_result, result, tool, roots, run_dir)
+    except Exception as exc:  # a bug in building the figures must not lose the run
+        summary.problems.append(
+            f"building the summary's figures failed ({type(exc).__name__}: {exc}); "
+            "the tool's and the workload's output are kept in the run directory"
+        )
     summary.disk = rundir.sizes(run_dir, summary.artifacts)
     if tool_result.unavailable and status == "ok":
         status = summary.status = "failed"

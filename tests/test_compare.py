@@ -16,16 +16,9 @@ import typer
 from typer.testing import CliRunner
 
 from harness import tools
-from harness.commands.compare import compare_command
+from harness.commands.compare import compare_command, default_html_path, write_report
 from harness.commands.show import show_command
-from harness.compare import (
-    compare_runs,
-    compare_summaries,
-    default_html_path,
-    diff_flamegraph,
-    load_run,
-    write_report,
-)
+from harness.compare import compare_runs, compare_summaries, diff_flamegraph, load_run
 from harness.errors import HarnessError
 from harness.summary import RunSummary, find_runs, save
 

@@ -1,5 +1,5 @@
-"""`harness show` exports: flattened rows as CSV and Markdown, whole summaries as JSON, and the
-runs a set of paths names."""
+"""`harness show` and its renderers: flattened rows as CSV and Markdown, whole summaries as
+JSON, and the runs a set of paths names."""
 
 from __future__ import annotations
 
@@ -12,8 +12,11 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from harness import export
+from harness import runset
 from harness.errors import HarnessError
+from harness.render.csvrenderer import RunsCsv
+from harness.render.jsonrenderer import RunsJson
+from harness.render.markdown import RunsMarkdown
 from harness.summary import SPLIT_KEYS, RunSummary
 from tests.test_compare import cli, make_run, make_summary
 
@@ -30,10 +33,14 @@ def two_runs() -> list[RunSummary]:
     ]
 
 
-def test_flatten_gives_every_column_with_none_where_a_figure_is_missing() -> None:
-    row = export.flatten(two_runs()[1])
+def as_set(summaries: list[RunSummary], single: bool = False) -> runset.RunSet:
+    return runset.RunSet([(Path(s.run_id), s) for s in summaries], single=single)
 
-    assert tuple(row) == export.COLUMNS
+
+def test_flatten_gives_every_column_with_none_where_a_figure_is_missing() -> None:
+    row = runset.flatten(two_runs()[1])
+
+    assert tuple(row) == runset.COLUMNS
     assert set(SPLIT_KEYS) <= set(row)
     assert row["params"] == "items=1000;fsync=none;nested=true;note=a|b"
     assert row["gil_held"] is None
@@ -44,24 +51,24 @@ def test_flatten_gives_every_column_with_none_where_a_figure_is_missing() -> Non
 def test_csv_parses_back_to_the_flattened_rows() -> None:
     runs = two_runs()
 
-    text = export.to_csv(runs)
+    text = RunsCsv().render(as_set(runs))
     rows = list(csv.DictReader(io.StringIO(text)))
 
-    assert list(rows[0]) == list(export.COLUMNS)
+    assert list(rows[0]) == list(runset.COLUMNS)
     assert len(rows) == 2
     for parsed, summary in zip(rows, runs, strict=True):
-        expected = {k: "" if v is None else str(v) for k, v in export.flatten(summary).items()}
+        expected = {k: "" if v is None else str(v) for k, v in runset.flatten(summary).items()}
         assert parsed == expected
     assert float(rows[0]["items_per_s"]) == 100.0
 
 
 def test_markdown_is_a_header_a_separator_and_one_row_per_run() -> None:
-    text = export.to_markdown(two_runs())
+    text = RunsMarkdown().render(as_set(two_runs()))
     lines = text.splitlines()
 
     assert len(lines) == 4
     cells = [line.replace("\\|", "").split("|")[1:-1] for line in lines]
-    assert all(len(row) == len(export.COLUMNS) for row in cells)
+    assert all(len(row) == len(runset.COLUMNS) for row in cells)
     assert cells[0][0].strip() == "run_id"
     assert set(cells[1][0]) == {":", "-"}
     assert cells[1][5] == "---:"
@@ -72,7 +79,7 @@ def test_markdown_is_a_header_a_separator_and_one_row_per_run() -> None:
 def test_json_of_one_run_is_the_summary_and_loads_back_equal() -> None:
     run = two_runs()[0]
 
-    text = export.to_json([run], single=True)
+    text = RunsJson().render(as_set([run], single=True))
 
     assert RunSummary.from_dict(json.loads(text)) == run
 
@@ -80,14 +87,14 @@ def test_json_of_one_run_is_the_summary_and_loads_back_equal() -> None:
 def test_json_of_a_set_is_a_list_of_summaries_that_load_back_equal() -> None:
     runs = two_runs()
 
-    loaded = [RunSummary.from_dict(d) for d in json.loads(export.to_json(runs))]
+    loaded = [RunSummary.from_dict(d) for d in json.loads(RunsJson().render(as_set(runs)))]
 
     assert loaded == runs
 
 
 def test_varying_params_names_only_those_that_differ() -> None:
-    assert export.varying_params(two_runs()) == ["fsync", "nested", "note"]
-    assert export.varying_params(two_runs()[:1]) == []
+    assert runset.varying_params(two_runs()) == ["fsync", "nested", "note"]
+    assert runset.varying_params(two_runs()[:1]) == []
 
 
 def test_gather_reads_every_run_under_a_root_and_warns_about_broken_ones(tmp_path: Path) -> None:
@@ -97,7 +104,7 @@ def test_gather_reads_every_run_under_a_root_and_warns_about_broken_ones(tmp_pat
     broken.mkdir()
     (broken / "summary.json").write_text("{")
 
-    found = export.gather([tmp_path / "profiles", tmp_path / "missing"])
+    found = runset.gather([tmp_path / "profiles", tmp_path / "missing"])
 
     assert [s.run_id for s in found.summaries] == [s.run_id for s in two_runs()]
     assert len(found.warnings) == 2
@@ -108,7 +115,7 @@ def test_gather_reads_every_run_under_a_root_and_warns_about_broken_ones(tmp_pat
 def test_gather_lists_a_run_named_twice_once(tmp_path: Path) -> None:
     run_dir = make_run(tmp_path, two_runs()[0])
 
-    found = export.gather([run_dir, run_dir / "summary.json", tmp_path])
+    found = runset.gather([run_dir, run_dir / "summary.json", tmp_path])
 
     assert len(found.runs) == 1
 

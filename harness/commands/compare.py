@@ -1,28 +1,23 @@
-"""`harness compare RUN_A RUN_B`: two runs side by side, in the terminal and as an HTML page."""
+"""`harness compare RUN_A RUN_B`: two runs side by side, in the terminal and as an HTML page
+with the differential flame graph beside it."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
-from harness.compare import (
-    SECTION_TITLES,
-    Comparison,
-    compare_runs,
-    default_html_path,
-    write_report,
-)
-from harness.errors import one_line
+from harness.compare import Comparison, compare_runs, diff_flamegraph, write_record
+from harness.errors import HarnessError, one_line
+from harness.render.console import ComparisonConsole
+from harness.render.htmlrenderer import ComparisonHtml
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
-
-TREND_STYLE = {"better": "green", "worse": "red"}
 
 
 def compare_command(
@@ -41,7 +36,7 @@ def compare_command(
     comparison = compare_runs(run_a, run_b)
     for warning in comparison.warnings:
         err_console.print(f"[yellow]warning:[/] {escape(one_line(warning))}", soft_wrap=True)
-    print_comparison(console, comparison)
+    ComparisonConsole().print(console, comparison)
     written = write_report(comparison, html or default_html_path(comparison))
     if written.note:
         console.print(written.note, soft_wrap=True)
@@ -50,37 +45,31 @@ def compare_command(
         console.print(f"  open differential flamegraph: {written.svg.resolve()}", soft_wrap=True)
 
 
-def print_comparison(out: Console, c: Comparison) -> None:
-    out.print(f"[bold]A[/] (before) {escape(c.a.run_id)}  [dim]{escape(str(c.a_dir))}[/]")
-    out.print(f"[bold]B[/] (after)  {escape(c.b.run_id)}  [dim]{escape(str(c.b_dir))}[/]")
-    table = Table(box=None, pad_edge=False, header_style="bold")
-    for name in ("figure", "A", "B", "B/A", "B-A"):
-        table.add_column(name, justify="left" if name == "figure" else "right")
-    differing = c.differing_params
-    if differing:
-        table.add_row("[bold]Parameters that differ[/]")
-    for p in differing:
-        a, b = escape(p.value("a")), escape(p.value("b"))
-        table.add_row(f"[yellow]{escape(p.key)}[/]", a, b, "", "[yellow]differs[/]")
-    section = None
-    for row in c.rows:
-        if row.section != section:
-            section = row.section
-            table.add_row(f"[bold]{SECTION_TITLES.get(section, section)}[/]")
-        style = TREND_STYLE.get(row.trend or "", "")
-        changed_text = row.kind == "text" and row.changed
-        table.add_row(
-            f"  {escape(row.label)}",
-            escape(row.value("a")),
-            escape(row.value("b")),
-            _styled(row.ratio_text(), style),
-            _styled(row.diff_text(), "yellow" if changed_text else style),
-        )
-    out.print(table)
-    same = [f"{p.key}={p.value('a')}" for p in c.params if not p.differs]
-    if same:
-        out.print(f"[dim]same parameters: {escape(', '.join(same))}[/]")
+@dataclass(frozen=True)
+class Written:
+    html: Path
+    svg: Path | None
+    note: str | None
 
 
-def _styled(text: str, style: str) -> str:
-    return f"[{style}]{text}[/]" if style and text else text
+def default_html_path(c: Comparison) -> Path:
+    return c.b_dir / f"compare-{c.a_dir.resolve().name}.html"
+
+
+def write_report(c: Comparison, html_path: Path) -> Written:
+    """The HTML page at `html_path` and, where both runs have stacks, the differential flame
+    graph beside it (linked by name, so the pair can be moved together and opened from file://)."""
+    svg, note = diff_flamegraph(c)
+    svg_path = html_path.with_name(f"{html_path.stem}-flamegraph.svg") if svg else None
+    page = ComparisonHtml(svg_path.name if svg_path else None, note).render(c)
+    try:
+        html_path.parent.mkdir(parents=True, exist_ok=True)
+        if svg_path and svg:
+            svg_path.write_text(svg, encoding="utf-8")
+        html_path.write_text(page, encoding="utf-8")
+        write_record(c, html_path)
+    except OSError as exc:
+        raise HarnessError(
+            f"cannot write {html_path} ({exc.strerror}); pass --html FILE somewhere writable"
+        ) from None
+    return Written(html_path, svg_path, note)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from harness.report import datasets, plots, render
+from harness.render.htmlrenderer import ReportHtml
+from harness.report import datasets, plots
 from harness.report.collect import Collection, collect, href
 from harness.study.questions import PLAN_INGEST_RATE
 from harness.study.results import FINDINGS_NAME, STUDY_NAME, Study
@@ -118,5 +120,18 @@ def build(root: Path) -> Built:
         ],
     }
     index = root / INDEX_NAME
-    render.write_atomic(index, render.render(context))
+    write_atomic(index, ReportHtml().render(context))
     return Built(index, coll, made)
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write `text` so a reader sees the old page or the new one, never half of one."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -52,6 +52,8 @@ class Row:
     peak_heap_mb: float | None = None
     bound: str = ""
     confidence: str = ""
+    causes: dict[str, float] = field(default_factory=dict)  # the verdict's shares by family
+    top_site: str = ""  # the call site with the most wall time, and its split
     stages: dict[str, float] = field(default_factory=dict)
     artifacts: list[tuple[str, str]] = field(default_factory=list)
     problem: str = ""
@@ -106,6 +108,12 @@ def _from_summary(row: Row, s: RunSummary, run_dir: Path, root: Path) -> Row:
     row.peak_heap_mb = s.memory.get("peak_heap_mb")
     row.bound = (s.verdict or {}).get("bound", "")
     row.confidence = (s.verdict or {}).get("confidence", "")
+    if s.causes:
+        row.causes = dict((s.verdict or {}).get("shares") or {})
+    if s.callsites:
+        top = s.callsites[0]
+        split = ", ".join(f"{k} {v:.0%}" for k, v in top.get("families", {}).items() if v >= 0.05)
+        row.top_site = f"{top['where']}: {split}"
     row.stages = {k: v.get("share", 0.0) for k, v in s.stages.items() if isinstance(v, dict)}
     for prefix, label in ARTIFACTS:
         for key, rel in sorted(s.artifacts.items()):

@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from harness import scaling
+from harness import scaling, stats
 from harness.report.collect import Row
 from harness.study.questions import MODES, sweeps
 from harness.study.results import Study
@@ -32,7 +32,9 @@ class Series:
 
 
 def _spread(values: list[float]) -> tuple[float, float, float]:
-    return statistics.median(values), min(values), max(values)
+    found = stats.spread(values)
+    assert found is not None  # groups are built by appending, so never empty
+    return found.median_range
 
 
 def _ok(rows: list[Row]) -> list[Row]:

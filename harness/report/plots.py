@@ -20,17 +20,10 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, NullFormatter, ScalarFormatter
 
 from harness import scaling
+from harness.render import fmt
+from harness.render.palette import SPLIT_COLOURS
 from harness.report.datasets import FSYNC, LAYOUTS, STAGE_ORDER, Series
 
-SPLIT_COLOURS = {
-    "on_cpu": ("on CPU", "#e4572e"),
-    "cpu_wait": ("waiting for a CPU", "#f3a712"),
-    "disk_wait": ("disk", "#2e86ab"),
-    "network_wait": ("network", "#29bf9b"),
-    "lock_wait": ("lock / GIL", "#8f2d56"),
-    "sleep": ("sleep", "#9aa5b1"),
-    "other": ("other", "#d9dee4"),
-}
 STAGE_COLOURS = {
     "ingest": "#2e86ab",
     "transform": "#f3a712",
@@ -67,12 +60,6 @@ def _save(fig: Figure, out_dir: Path, name: str) -> str:
     os.chmod(tmp, 0o644)
     os.replace(tmp, path)
     return path.name
-
-
-def _fmt(x: float) -> str:
-    if x >= 10_000:
-        return f"{x / 1000:.0f}k"
-    return f"{x / 1000:.1f}k" if x >= 1_000 else f"{x:,.0f}"
 
 
 def scaling_plot(series: list[Series], cores: int, out_dir: Path) -> str | None:
@@ -142,10 +129,10 @@ def mode_plot(
         lw=0.8,
     )
     for x, b in zip(xs, bars, strict=True):
-        ax.text(x, b[3], _fmt(b[1]), ha="center", va="bottom", fontsize=8)
+        ax.text(x, b[3], fmt.compact(b[1]), ha="center", va="bottom", fontsize=8)
     ax.axhline(baseline, color="#555", linestyle="--", linewidth=1)
     ax.annotate(
-        f"plan's baseline {baseline:,.0f}/s",
+        f"plan's baseline {fmt.number(baseline, 0)}/s",
         (0, baseline),
         xytext=(2, 4),
         textcoords="offset points",
@@ -176,7 +163,13 @@ def stage_plot(bars: list[tuple[str, dict[str, float]]], out_dir: Path) -> str |
         for y, (x0, w) in enumerate(zip(left, widths, strict=True)):
             if w >= 8:
                 ax.text(
-                    x0 + w / 2, y, f"{w:.0f}%", ha="center", va="center", color="white", fontsize=8
+                    x0 + w / 2,
+                    y,
+                    fmt.percent(w / 100),
+                    ha="center",
+                    va="center",
+                    color="white",
+                    fontsize=8,
                 )
         left = [a + b for a, b in zip(left, widths, strict=True)]
     ax.invert_yaxis()
@@ -231,9 +224,9 @@ def layout_plot(data: dict[tuple[str, str], tuple[float, ...]], out_dir: Path) -
             ax.bar(xs, med, width, color=colour, label=f"fsync {fsync}")
             ax.errorbar(xs, med, yerr=[lo, hi], fmt="none", ecolor="#333", capsize=2, lw=0.8)
             for x, m, top in zip(xs, med, tops, strict=True):
-                ax.text(x, top * 1.05, _fmt(m), ha="center", va="bottom", fontsize=7)
+                ax.text(x, top * 1.05, fmt.compact(m), ha="center", va="bottom", fontsize=7)
     ax.set_yscale("log")
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: _fmt(v)))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt.compact(v)))
     ax.yaxis.set_minor_formatter(NullFormatter())
     ax.set_xticks(range(len(layouts)), layouts)
     ax.set_ylabel("items/s (log scale)")

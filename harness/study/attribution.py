@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from harness import flamegraph as fg
+from harness import stacks as st
 
 STAGE_FILES: dict[str, tuple[str, ...]] = {
     "ingest": (
@@ -29,7 +29,7 @@ _IMPORTING = "<frozen importlib._bootstrap"
 
 
 def stage_of(frame: str) -> str | None:
-    name, file, _ = fg.split_frame(frame)
+    name, file, _ = st.split_frame(frame)
     if not file or name == "<module>":
         return None
     path = file.replace("\\", "/")
@@ -39,12 +39,12 @@ def stage_of(frame: str) -> str | None:
     return None
 
 
-def attribute(stacks: fg.Stacks) -> dict[str, Any]:
+def attribute(stacks: st.Stacks) -> dict[str, Any]:
     """Samples per stage, plus waiting and outside counts and stage shares of staged samples."""
     counts: dict[str, int] = dict.fromkeys(STAGE_FILES, 0)
     waiting = outside = 0
-    for stack, count in fg.strip_roots(stacks).items():
-        if fg.is_waiting_stack(stack):
+    for stack, count in st.strip_roots(stacks).items():
+        if st.is_waiting_stack(stack):
             waiting += count
             continue
         stage = None
@@ -70,7 +70,7 @@ def attribute_run(run_dir: Path, folded_name: str = "pyspy.folded") -> dict[str,
         text = (run_dir / folded_name).read_text(errors="replace")
     except OSError:
         return None
-    stacks = fg.parse_folded(text)
+    stacks = st.parse_folded(text)
     if not stacks:
         return None
     return attribute(stacks)

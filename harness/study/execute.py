@@ -30,6 +30,7 @@ from rich.progress import (
 )
 
 from harness import targets, tools
+from harness.render import fmt
 from harness.runner import RunRequest, execute
 from harness.study import findings, hazards
 from harness.study.attribution import attribute_run
@@ -124,7 +125,7 @@ def _line(result: PointResult) -> str:
     s = result.throughput
     warn = " [yellow]unsteady[/]" if s["unstable"] else ""
     return (
-        f"{name:<46.46} {s['median']:>8,.0f}/s ±{100 * s['rel_std']:>3.0f}% "
+        f"{name:<46.46} {fmt.number(s['median'], 0):>8}/s {fmt.spread(s['rel_std']):>5} "
         f"{result.verdict.get('bound', '-')}{warn}"
     )
 

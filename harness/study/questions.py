@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from harness import scaling
+from harness.stats import compare
 from harness.study.results import PointResult, Study
-from harness.study.stats import compare
 
 QUESTIONS = {
     "Q1": "Is the bottleneck in ingestion, transformation, or output?",

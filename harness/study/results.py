@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from harness import readback
+from harness.stats import Spread, spread
 from harness.study.matrix import Point
-from harness.study.stats import Spread, spread
 from harness.summary import SPLIT_KEYS, RunSummary, write_json_atomic
 
 STUDY_SCHEMA = 1

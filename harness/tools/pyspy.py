@@ -12,7 +12,7 @@ thread held the GIL, so a run is recorded twice at once:
 Figures (collect()):
 - samples: thread-samples of the main recording (each round adds one per live thread).
 - idle_fraction: share of those whose stack ends in a recognisable blocking call
-  (`flamegraph.is_waiting_stack`). py-spy knows from the OS which threads sleep, but its raw
+  (`stacks.is_waiting_stack`). py-spy knows from the OS which threads sleep, but its raw
   output drops that mark, and a blocking C call made from user code (time.sleep, file I/O) looks
   like running code: a lower bound. active_fraction = 1 - idle_fraction: on CPU or blocked where
   the stack cannot show it. The monitor's exact on-CPU split is the reference.
@@ -41,8 +41,10 @@ from typing import Any
 
 import psutil
 
-from harness import flamegraph as fg
+from harness import stacks as st
 from harness.errors import HarnessError
+from harness.render.flamegraph import FlameGraph
+from harness.render.speedscope import Speedscope
 from harness.tools.base import LaunchContext, Tool, ToolResult
 
 FOLDED = "pyspy.folded"
@@ -330,7 +332,7 @@ def _wait_for_start(proc: subprocess.Popen, log_path: Path) -> float | None:
     return None
 
 
-def _read_main(run_dir: Path, result: ToolResult) -> fg.Stacks:
+def _read_main(run_dir: Path, result: ToolResult) -> st.Stacks:
     path = run_dir / FOLDED
     if not path.is_file():
         result.problems.append(
@@ -339,7 +341,7 @@ def _read_main(run_dir: Path, result: ToolResult) -> fg.Stacks:
         )
         return {}
     malformed: list[str] = []
-    stacks = fg.parse_folded(path.read_text(errors="replace"), malformed=malformed)
+    stacks = st.parse_folded(path.read_text(errors="replace"), malformed=malformed)
     if malformed:
         result.problems.append(
             f"{FOLDED}: skipped {len(malformed)} malformed line(s) (truncated file?)"
@@ -349,23 +351,23 @@ def _read_main(run_dir: Path, result: ToolResult) -> fg.Stacks:
     return stacks
 
 
-def _render(run_dir: Path, stacks: fg.Stacks, rate: Any, result: ToolResult) -> None:
-    total = fg.total_samples(stacks)
+def _render(run_dir: Path, stacks: st.Stacks, rate: Any, result: ToolResult) -> None:
+    total = st.total_samples(stacks)
     at = f" at {rate} Hz" if rate else ""
     subtitle = (
         f"{total} thread samples{at}, threads and processes merged; "
         "blue: waiting in a lock, join, select or socket call"
     )
-    svg = fg.render_svg(fg.strip_roots(stacks), f"py-spy: {run_dir.name}", subtitle=subtitle)
+    svg = FlameGraph(f"py-spy: {run_dir.name}", subtitle).render(st.strip_roots(stacks))
     _write_text(run_dir / FLAMEGRAPH, svg)
-    _write_text(run_dir / SPEEDSCOPE, json.dumps(fg.to_speedscope(stacks, run_dir.name)))
+    _write_text(run_dir / SPEEDSCOPE, Speedscope(run_dir.name).render(stacks))
     result.artifacts["flamegraph"] = FLAMEGRAPH
     result.artifacts["speedscope"] = SPEEDSCOPE
 
 
-def _figures(stacks: fg.Stacks, result: ToolResult) -> None:
-    total = fg.total_samples(stacks)
-    idle = fg.waiting_samples(stacks) / total
+def _figures(stacks: st.Stacks, result: ToolResult) -> None:
+    total = st.total_samples(stacks)
+    idle = st.waiting_samples(stacks) / total
     pids: set[str] = set()
     threads: set[str] = set()
     for stack in stacks:
@@ -389,9 +391,9 @@ def _figures(stacks: fg.Stacks, result: ToolResult) -> None:
             "value": float(count),
             "unit": "samples",
             "share": round(count / total, 4),
-            "waiting": fg.is_waiting_frame(frame),
+            "waiting": st.is_waiting_frame(frame),
         }
-        for frame, count in fg.top_frames(fg.strip_roots(stacks), TOP_N)
+        for frame, count in st.top_frames(st.strip_roots(stacks), TOP_N)
     ]
 
 
@@ -412,7 +414,7 @@ def _gil(
         why = hint(log) or (log.strip().splitlines() or ["no output"])[-1]
         result.problems.append(f"GIL share unknown: the GIL companion wrote nothing ({why})")
         return
-    gil_samples = fg.total_samples(fg.parse_folded(path.read_text(errors="replace")))
+    gil_samples = st.total_samples(st.parse_folded(path.read_text(errors="replace")))
     result.metrics["gil_samples"] = gil_samples
     if meta.get("stopped_at") is None and meta:
         meta["stopped_at"] = path.stat().st_mtime
@@ -441,7 +443,7 @@ def _gil(
 
 
 def _where(frame: str) -> str:
-    name, file, line = fg.split_frame(frame)
+    name, file, line = st.split_frame(frame)
     if file is None:
         return name
     return f"{file}:{line} {name}" if line is not None else f"{file} {name}"

@@ -11,8 +11,9 @@ from typer.testing import CliRunner
 
 from harness import calibrate
 from harness.calibrate import choose_cases, choose_tools, judge
-from harness.commands.calibrate import calibrate_command, markdown
+from harness.commands.calibrate import calibrate_command
 from harness.errors import HarnessError
+from harness.render.markdown import CalibrationMarkdown
 from harness.summary import RunSummary
 from workloads.calibration.cases import CASES, Case
 
@@ -96,8 +97,8 @@ def test_markdown_has_a_row_per_run_and_names_what_was_wrong() -> None:
             "skipped_tools": [],
         },
     )
-    text = markdown(runs, data)
-    assert "| cpu_loop | cpu, 1.00 | none | cpu, 0.99 |" in text
+    text = CalibrationMarkdown().render(calibrate.Calibration(runs, data))
+    assert "| cpu_loop | cpu, 1.00 | none | cpu 99% | - |" in text
     assert "slow_http under none: harness says sleep, truth is network (b)" in text
     assert data["passed"] is False and data["failed_runs"] == 1
 

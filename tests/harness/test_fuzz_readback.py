@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 
 from harness import rundir, tools
 from harness.calibrate import to_json
-from harness.compare import compare_runs, default_html_path, write_record
+from harness.commands.compare import default_html_path
+from harness.compare import compare_runs, write_record
 from harness.runner import RunRequest, execute
 from harness.study.results import PointResult, RunRecord, Study, save
 from harness.summary import write_json_atomic

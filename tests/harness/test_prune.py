@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from harness import prune, rundir
-from harness.compare import compare_runs, default_html_path, write_record
+from harness.commands.compare import default_html_path
+from harness.compare import compare_runs, write_record
 from harness.errors import HarnessError
 from harness.study.results import PointResult, RunRecord, Study, save
 from harness.summary import RunSummary

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from harness.summary import SPLIT_KEYS, find_runs, load
+from harness.verdict.families import FAMILIES
 
 pytestmark = pytest.mark.slow
 
@@ -48,16 +49,10 @@ def test_summary_is_complete_and_consistent(all_tools, tool):
     assert summary.throughput["items_per_s"] == result["items_per_s"] > 0
     assert summary.throughput["items"] == 2000
     assert summary.memory["peak_rss_mb"] > 10
-    assert summary.verdict["bound"] in {
-        "cpu",
-        "gil",
-        "disk",
-        "network",
-        "lock",
-        "sleep",
-        "memory",
-        "mixed",
-    }
+    assert summary.verdict["bound"] in {*FAMILIES, "memory", "mixed"} - {"other"}
+    causes = summary.causes
+    assert abs(sum(causes["shares"].values()) - 1) <= 0.01, causes
+    assert causes["thread_time_s"] >= summary.monitor["thread_time_s"]
     assert summary.verdict["evidence"]
     manifest = json.loads((run_dir / "manifest.json").read_text())
     assert manifest["tool"] == tool and manifest["params"]["items"] == 2000
@@ -121,3 +116,29 @@ def test_any_script_with_its_arguments(tmp_path):
     assert summary.kind == "script" and summary.target == "my_pipeline"
     assert summary.params == {"argv": ["arg1", "--flag", str(marker)]}
     assert summary.throughput == {}
+
+
+def test_an_fsync_call_site_is_disk_and_drawn_by_cause(tmp_path: Path) -> None:
+    proc = harness(
+        "run", "output", "--tool", "py-spy", "--set", "fsync=each", "--set", "items=1500",
+        "--out", str(tmp_path),
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    run_dir = find_runs(tmp_path)[0]
+    summary = load(run_dir)
+    source = (Path(__file__).parents[2] / "workloads" / "pipeline" / "output.py").read_text()
+    lines = source.splitlines()
+    prefix = "workloads/pipeline/output.py:"
+    fsync_sites = [
+        s
+        for s in summary.callsites
+        if s["where"].startswith(prefix)
+        and "os.fsync(" in lines[int(s["where"][len(prefix) :].split(" ")[0]) - 1]
+    ]
+    assert fsync_sites, summary.callsites
+    site = max(fsync_sites, key=lambda s: s["wall_s"])
+    fsync_line = site["where"][len(prefix) :].split(" ")[0]
+    assert site["families"]["disk"] >= 0.8, site
+    assert "call sites" in proc.stdout and f"output.py:{fsync_line}" in proc.stdout
+    svg = run_dir / summary.artifacts["flamegraph_causes"]
+    assert ET.parse(svg).getroot().tag.endswith("svg")

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from harness.report import render
+from harness.report import build as build_module
 from harness.report.build import build
 from harness.study.results import Study, save
 
@@ -132,14 +132,14 @@ def test_plots_fall_back_to_the_runs_when_the_study_lacks_their_data(root):
 
 def test_index_is_replaced_atomically(tmp_path, monkeypatch):
     index = tmp_path / "index.html"
-    render.write_atomic(index, "old page")
+    build_module.write_atomic(index, "old page")
 
     def fail(src, dst):
         raise OSError("disk full")
 
-    monkeypatch.setattr(render.os, "replace", fail)
+    monkeypatch.setattr(build_module.os, "replace", fail)
     with pytest.raises(OSError):
-        render.write_atomic(index, "new page")
+        build_module.write_atomic(index, "new page")
 
     assert index.read_text() == "old page"
     assert os.listdir(tmp_path) == ["index.html"]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from harness.stats import spread
 from harness.study.results import PointResult, RunRecord, Study
-from harness.study.stats import spread
 
 
 def point(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from harness.render.findings import FindingsMarkdown
 from harness.study import findings
 from harness.study.questions import answer_all
 from harness.study.results import Study, load, save
@@ -20,7 +21,7 @@ def study_with_a_failure() -> Study:
 
 
 def test_findings_have_a_section_per_question_then_method_warnings_failures_table():
-    text = findings.render(study_with_a_failure())
+    text = FindingsMarkdown().render(study_with_a_failure())
 
     order = [
         "## Q1.",
@@ -40,7 +41,7 @@ def test_findings_have_a_section_per_question_then_method_warnings_failures_tabl
 
 
 def test_findings_name_unsteady_and_failed_points_and_the_file_system_probe():
-    text = findings.render(study_with_a_failure())
+    text = FindingsMarkdown().render(study_with_a_failure())
 
     unsteady = text.split("## Unsteady points")[1].split("##")[0]
     assert "output/batched/fsync-none" in unsteady and "30% of the mean" in unsteady
@@ -56,7 +57,7 @@ def test_findings_with_nothing_wrong_say_so():
     study = ingest_study(30_000, {1: 31_000}, {1: 18_000})
     study.meta["repeat"] = 3
 
-    text = findings.render(study)
+    text = FindingsMarkdown().render(study)
 
     assert "None: every point's spread is under 10% of its mean." in text
     assert "None: every run of every point succeeded." in text
@@ -72,5 +73,5 @@ def test_study_json_round_trips_and_findings_are_written_atomically(tmp_path):
     assert [p.key for p in again.points] == [p.key for p in study.points]
     assert again.points[0].spread == study.points[0].spread
     assert again.answers == study.answers
-    assert path.read_text() == findings.render(study)
+    assert path.read_text() == FindingsMarkdown().render(study)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["findings.md", "study.json"]

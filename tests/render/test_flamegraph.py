@@ -1,11 +1,12 @@
-"""Folded-stack parsing, flame graph SVGs, the differential graph and speedscope export."""
+"""Flame graph SVGs, the differential graph, the colour and tooltip hooks, and speedscope."""
 
 from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
 
-from harness import flamegraph as fg
+from harness.render import flamegraph as fg
+from harness.render.speedscope import to_speedscope
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -20,93 +21,13 @@ def frames_of(svg: str) -> dict[str, tuple[ET.Element, ET.Element]]:
     found = {}
     for group in root.iter(f"{SVG}g"):
         if group.get("class") == "f":
-            title = group.find(f"{SVG}title")
-            name = re.sub(r" \([^()]*\)$", "", title.text)
-            found[name] = (title, group.find(f"{SVG}rect"))
+            found[group.get("data-name")] = (group.find(f"{SVG}title"), group.find(f"{SVG}rect"))
     return found
 
 
 def rgb(rect: ET.Element) -> tuple[int, int, int]:
     r, g, b = map(int, re.findall(r"\d+", rect.get("fill")))
     return r, g, b
-
-
-def test_parse_sums_repeated_stacks_and_skips_blank_and_malformed_lines() -> None:
-    text = "a;b 3\n\n  \na;b 2\na;c 1\na;trunc\nx;y notanumber\n"
-    malformed: list[str] = []
-
-    stacks = fg.parse_folded(text, malformed=malformed)
-
-    assert stacks == {("a", "b"): 5, ("a", "c"): 1}
-    assert malformed == ["a;trunc", "x;y notanumber"]
-
-
-def test_parse_keeps_frames_with_spaces_and_quoted_semicolons() -> None:
-    text = (
-        'process 7:"python job.py --sep ;x";thread (7): MainThread;'
-        "<module> (job.py:3);Foo.bar (my dir/job.py:9) 4\n"
-        " 2\n"
-    )
-
-    stacks = fg.parse_folded(text)
-
-    assert stacks == {
-        (
-            'process 7:"python job.py --sep ;x"',
-            "thread (7): MainThread",
-            "<module> (job.py:3)",
-            "Foo.bar (my dir/job.py:9)",
-        ): 4,
-        (): 2,
-    }
-
-
-def test_to_folded_round_trips() -> None:
-    stacks = {CPU: 7, WAIT: 3, ('process 1:"a;b"', "thread (1)", "f (x.py:1)"): 1}
-
-    assert fg.parse_folded(fg.to_folded(stacks)) == stacks
-
-
-def test_split_frame_reads_python_native_and_root_frames() -> None:
-    assert fg.split_frame("transform (job.py:12)") == ("transform", "job.py", 12)
-    assert fg.split_frame("_find_and_load (<frozen importlib._bootstrap>:1176)") == (
-        "_find_and_load",
-        "<frozen importlib._bootstrap>",
-        1176,
-    )
-    assert fg.split_frame("select (libc.so.6)") == ("select", "libc.so.6", None)
-    assert fg.split_frame("thread (12)") == ("thread (12)", None, None)
-
-
-def test_helpers_total_strip_and_top() -> None:
-    stacks = {
-        ('process 1:"py"', "thread (1)", *CPU): 6,
-        ('process 1:"py"', "thread (2): worker", *CPU): 4,
-        ('process 1:"py"', "thread (1)", *WAIT): 3,
-    }
-
-    merged = fg.strip_roots(stacks)
-
-    assert fg.total_samples(stacks) == fg.total_samples(merged) == 13
-    assert merged == {CPU: 10, WAIT: 3}
-    assert fg.top_frames(merged, 1) == [("transform (job.py:12)", 10)]
-    assert fg.strip_roots(stacks, fg.is_process_frame)[("thread (1)", *CPU)] == 6
-
-
-def test_waiting_is_read_from_the_innermost_named_frame() -> None:
-    assert fg.is_waiting_stack(WAIT)
-    assert fg.is_waiting_stack(
-        ("Thread.run (threading.py:982)", "Condition.wait (threading.py:331)")
-    )
-    assert fg.is_waiting_stack(("f (a.py:1)", "EpollSelector.select (selectors.py:468)"))
-    assert fg.is_waiting_stack(
-        ("f (a.py:1)", "time_sleep (libpython3.11.so)", "clock_nanosleep (x)")
-    )
-    native_lock = ("PyThread_acquire_lock_timed (libpython3.11.so.1.0)", "0x7f00aa (libc.so.6)")
-    assert fg.is_waiting_stack(native_lock)
-    assert not fg.is_waiting_stack(CPU)
-    assert not fg.is_waiting_stack(("select (mine.py:3)",))
-    assert fg.waiting_samples({CPU: 5, WAIT: 2}) == 2
 
 
 def test_svg_is_xml_with_root_at_bottom_and_widths_by_samples() -> None:
@@ -224,7 +145,7 @@ def test_speedscope_has_one_sampled_profile_per_thread() -> None:
         ('process 5:"python job.py"', "thread (6): worker"): 1,
     }
 
-    doc = fg.to_speedscope(stacks, "run-1")
+    doc = to_speedscope(stacks, "run-1")
 
     assert doc["$schema"] == "https://www.speedscope.app/file-format-schema.json"
     assert {"$schema", "shared", "profiles"} <= doc.keys()
@@ -251,8 +172,35 @@ def test_speedscope_has_one_sampled_profile_per_thread() -> None:
 
 
 def test_speedscope_without_thread_roots_is_one_profile() -> None:
-    doc = fg.to_speedscope({CPU: 3, WAIT: 1}, "merged")
+    doc = to_speedscope({CPU: 3, WAIT: 1}, "merged")
 
     assert [p["name"] for p in doc["profiles"]] == ["merged"]
     assert doc["profiles"][0]["weights"] == [3, 1]
-    assert fg.to_speedscope({}, "none")["profiles"][0]["samples"] == []
+    assert to_speedscope({}, "none")["profiles"][0]["samples"] == []
+
+
+def test_caller_colours_and_tooltips_replace_the_defaults_frame_by_frame() -> None:
+    seen: list[fg.Frame] = []
+
+    def colour(frame: fg.Frame) -> str:
+        seen.append(frame)
+        return "rgb(1,2,3)" if frame.name.startswith("transform") else fg.default_colour(frame)
+
+    def tooltip(frame: fg.Frame) -> str:
+        return f"{fg.default_tooltip(frame)} cause: python {frame.share:.2f}"
+
+    svg = fg.render_svg(
+        {CPU: 75, WAIT: 25},
+        "causes",
+        colour=colour,
+        tooltip=tooltip,
+        legend=[("rgb(1,2,3)", "python")],
+    )
+
+    frames = frames_of(svg)
+    assert frames["transform (job.py:12)"][1].get("fill") == "rgb(1,2,3)"
+    assert frames["transform (job.py:12)"][0].text.endswith("cause: python 0.75")
+    assert rgb(frames["Thread.join (threading.py:1119)"][1])[2] > 200  # still the default blue
+    assert {f.path for f in seen} >= {(), CPU[:1], CPU}
+    legend_texts = [t.text for t in ET.fromstring(svg).iter(f"{SVG}text")]
+    assert "python" in legend_texts

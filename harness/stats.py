@@ -1,6 +1,7 @@
-"""Median and spread of repeated measurements, with pyperf's warning when they vary too much.
+"""Median and spread of repeated measurements, with pyperf's warning when they vary too much: the
+one statistics core of the study, the report's plots, the bench and compare.
 
-The median is what the study quotes (one slow outlier on a shared machine does not move it);
+The median is what every figure quotes (one slow outlier on a shared machine does not move it);
 the standard deviation relative to the mean says whether to trust it: at 10% or more the point
 is flagged unstable, as pyperf does. Two points are called different only when their bands do
 not overlap and their medians differ by more than `MIN_DIFFERENCE`. The band is the middle half
@@ -11,8 +12,11 @@ real difference; with fewer it is the whole range.
 from __future__ import annotations
 
 import statistics
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
+
+from harness.render import fmt
 
 UNSTABLE_REL_STD = 0.10
 MIN_DIFFERENCE = 0.05
@@ -47,13 +51,19 @@ class Spread:
             return self.q1, self.q3
         return self.minimum, self.maximum
 
+    @property
+    def median_range(self) -> tuple[float, float, float]:
+        """(median, minimum, maximum): what a plot's bar and error bar show."""
+        return self.median, self.minimum, self.maximum
+
     def warning(self) -> str | None:
         """pyperf's advice, or None when the values agree well enough to quote."""
         if not self.unstable:
             return None
         return (
-            f"std is {100 * self.rel_std:.0f}% of the mean over {self.n} runs "
-            f"({self.minimum:,.0f}..{self.maximum:,.0f}): too unsteady to trust"
+            f"std is {fmt.percent(self.rel_std)} of the mean over {self.n} runs "
+            f"({fmt.number(self.minimum, 0)}..{fmt.number(self.maximum, 0)}): "
+            "too unsteady to trust"
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -69,7 +79,7 @@ class Spread:
         return cls(**{k: data[k] for k in names if k in data})
 
 
-def spread(values: list[float]) -> Spread | None:
+def spread(values: Iterable[float | None]) -> Spread | None:
     """The Spread of `values` (None values dropped); None if nothing is left."""
     kept = [float(v) for v in values if v is not None]
     if not kept:
@@ -100,3 +110,16 @@ def compare(a: Spread, b: Spread) -> str:
     if ratio <= 1 - MIN_DIFFERENCE and a_high < b_low:
         return "slower"
     return "same"
+
+
+def median(values: Iterable[float | None]) -> float | None:
+    """The median of `values` (None values dropped); None if nothing is left."""
+    kept = [v for v in values if v is not None]
+    return statistics.median(kept) if kept else None
+
+
+def ratio(num: Any, den: Any) -> float | None:
+    """num / den, or None when either is missing or den is zero (no ratio to speak of)."""
+    if not fmt.is_number(num) or not fmt.is_number(den) or not den:
+        return None
+    return num / den

@@ -1,13 +1,9 @@
-"""Run summaries as JSON, CSV or a Markdown table, for spreadsheets, notebooks and write-ups.
-
-JSON keeps whole summaries (they load back with RunSummary.from_dict); CSV and Markdown flatten
-each run to one row of COLUMNS, so a set of runs reads as one table.
-"""
+"""The runs some paths name, and each run flattened to one row of COLUMNS, so a set of runs
+reads as one table (the renderers under harness/render/ write it out as a table, JSON, CSV or
+Markdown)."""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -15,6 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from harness.summary import MANIFEST_NAME, SPLIT_KEYS, SUMMARY_NAME, RunSummary, find_runs, load
+from harness.verdict.families import FAMILIES
+
+#: The verdict's shares by family of causes, one column each ("cause_disk"...).
+CAUSE_COLUMNS = tuple(f"cause_{f}" for f in FAMILIES)
 
 COLUMNS = (
     "run_id",
@@ -34,8 +34,12 @@ COLUMNS = (
     "write_mb",
     "bound",
     "confidence",
+    *CAUSE_COLUMNS,
+    "top_call_site",
 )
-TEXT_COLUMNS = frozenset({"run_id", "target", "tool", "status", "params", "bound", "confidence"})
+TEXT_COLUMNS = frozenset(
+    {"run_id", "target", "tool", "status", "params", "bound", "confidence", "top_call_site"}
+)
 
 
 @dataclass
@@ -44,6 +48,7 @@ class RunSet:
 
     runs: list[tuple[Path, RunSummary]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    single: bool = False  # one run was asked for (not a set that happens to hold one)
 
     @property
     def summaries(self) -> list[RunSummary]:
@@ -108,44 +113,9 @@ def flatten(s: RunSummary) -> dict[str, Any]:
         "write_mb": io_.get("write_mb"),
         "bound": verdict.get("bound"),
         "confidence": verdict.get("confidence"),
+        **{f"cause_{f}": (verdict.get("shares") or {}).get(f) for f in FAMILIES},
+        "top_call_site": s.callsites[0]["where"] if s.callsites else None,
     }
-
-
-def to_json(summaries: Sequence[RunSummary], *, single: bool = False) -> str:
-    """The whole summaries: one object when `single`, else a list."""
-    data: Any = [s.to_dict() for s in summaries]
-    if single:
-        data = data[0]
-    return json.dumps(data, indent=2, default=str) + "\n"
-
-
-def to_csv(summaries: Sequence[RunSummary]) -> str:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    for s in summaries:
-        writer.writerow({k: "" if v is None else v for k, v in flatten(s).items()})
-    return out.getvalue()
-
-
-def to_markdown(summaries: Sequence[RunSummary]) -> str:
-    """A GitHub-flavoured Markdown table, numbers right-aligned and rounded for reading."""
-    lines = [
-        "| " + " | ".join(COLUMNS) + " |",
-        "|" + "|".join(":---" if c in TEXT_COLUMNS else "---:" for c in COLUMNS) + "|",
-    ]
-    for s in summaries:
-        row = flatten(s)
-        lines.append("| " + " | ".join(_markdown_cell(row[c]) for c in COLUMNS) + " |")
-    return "\n".join(lines) + "\n"
-
-
-def _markdown_cell(value: Any) -> str:
-    if value is None or value == "":
-        return "-"
-    if isinstance(value, float):
-        return f"{value:.1f}" if abs(value) >= 100 else f"{value:.3g}"
-    return str(value).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
 
 
 def varying_params(summaries: Sequence[RunSummary]) -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.study.stats import Spread, compare, spread
+from harness.stats import Spread, compare, median, ratio, spread
 
 
 def test_spread_of_steady_values_has_no_warning():
@@ -62,3 +62,14 @@ def test_quartiles_stay_inside_the_values():
 
     assert 10.0 <= s.q1 <= s.q3 <= 20.0
     assert s.band == (10.0, 20.0)  # too few runs for quartiles
+
+
+def test_median_and_ratio_leave_out_what_is_missing():
+    assert median([3.0, None, 1.0, 2.0]) == 2.0
+    assert median([None]) is None
+    assert ratio(3, 2) == 1.5
+    assert ratio(1.0, 0) is None and ratio(None, 2.0) is None and ratio(True, 1) is None
+
+
+def test_median_range_is_what_a_bar_with_error_bars_shows():
+    assert spread([5.0, 1.0, 3.0]).median_range == (3.0, 1.0, 5.0)
