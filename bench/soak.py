@@ -185,9 +185,36 @@ def markdown(results: dict[str, Any]) -> str:
             f"{ll['length']} ({ll['at'] or '-'}) | {run['threads_seen']} | "
             f"{run['run_dir_bytes'] / 2**20:,.1f} MB |"
         )
-    if results.get("notes"):
-        lines += ["", *results["notes"]]
+    lines += [
+        "",
+        "Along each run (to judge the noise of a shared machine): the harness's RSS at each "
+        "minute, and its CPU over each minute.",
+        "",
+    ]
+    for run in results["runs"]:
+        rss, cpu = series(run["samples"])
+        lines.append(f"- {run['tool']}: RSS MB {rss}; CPU (share of a core) {cpu}")
     return "\n".join(lines) + "\n"
+
+
+def series(samples: list[dict[str, Any]], step: float = 60.0) -> tuple[list, list]:
+    """RSS at each `step` and CPU share over each `step` of a run, from its samples."""
+    rss, cpu, t = [], [], step
+    last = samples[0]
+    while True:
+        upto = [x for x in samples if x["t_s"] <= t]
+        if not upto or upto[-1]["t_s"] <= last["t_s"] or t > samples[-1]["t_s"] + 1:
+            break
+        end = upto[-1]
+        rss.append(round(end["rss_mb"], 1))
+        cpu.append(round((end["cpu_s"] - last["cpu_s"]) / (end["t_s"] - last["t_s"]), 4))
+        last, t = end, t + step
+    return rss, cpu
+
+
+def rewrite(path: Path) -> None:
+    """soak.md again from a soak.json (after a change to the page, without running again)."""
+    path.with_suffix(".md").write_text(markdown(json.loads(path.read_text())))
 
 
 def main(argv: list[str] | None = None) -> int:

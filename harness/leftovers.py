@@ -123,26 +123,21 @@ def settle(tracker: Descendants, seconds: float = SETTLE_S) -> list[Tracked]:
 
 
 def end(tracker: Descendants, leftovers: list[Tracked], grace_s: float) -> dict[Tracked, str]:
-    """SIGINT each leftover, SIGKILL those still running after `grace_s`; how each ended."""
+    """SIGINT every process of the run still running (the leftovers, and whatever they start
+    or orphan meanwhile), SIGKILL what runs after `grace_s`; how each leftover ended."""
     how = {t: "exited" for t in leftovers}
-    for t in leftovers:
-        if tracker.send(t, signal.SIGINT):
-            how[t] = "SIGINT"
-    live = set(leftovers)
+    interrupted: set[Tracked] = set()
 
-    def ended() -> bool:
-        live.intersection_update(tracker.alive())
-        return not live
+    def sweep(sig: int) -> bool:
+        for t in tracker.alive():
+            if (sig == signal.SIGKILL or t not in interrupted) and tracker.send(t, sig):
+                interrupted.add(t)
+                if t in how:
+                    how[t] = signal.Signals(sig).name
+        return not tracker.alive()
 
-    if not _wait(ended, grace_s, tracker):
-        deadline = time.monotonic() + KILL_WAIT_S
-        while live and time.monotonic() < deadline:
-            for t in list(live):
-                if tracker.send(t, signal.SIGKILL):
-                    how[t] = "SIGKILL"
-            time.sleep(POLL_S)
-            tracker.scan()
-            live.intersection_update(tracker.alive())
+    if not _wait(lambda: sweep(signal.SIGINT), grace_s, tracker):
+        _wait(lambda: sweep(signal.SIGKILL), KILL_WAIT_S, tracker)
     return how
 
 
