@@ -10,7 +10,7 @@ TOOL_FLAGS = $(foreach t,$(TOOL),--tool $(t))
 ITEM_FLAGS = $(if $(ITEMS),--set items=$(ITEMS))
 
 .PHONY: setup test test-fast lint profile-output profile-ingest profile-api profile-pipeline \
-        study study-full report bench calibrate soak clean
+        study study-full report bench calibrate check soak clean
 
 setup: $(STAMP)
 
@@ -53,6 +53,13 @@ report: setup
 
 calibrate: setup
 	$(BIN)/harness calibrate
+
+# The CI gate: make check RUN=<run or dir> BASELINE=<run or dir> [REPEAT=5] [CHECK_FLAGS=...]
+REPEAT ?= 5
+check: setup
+	@test -n "$(RUN)" -a -n "$(BASELINE)" || \
+	  { echo "usage: make check RUN=<run or dir> BASELINE=<run or dir> [REPEAT=5]" >&2; exit 2; }
+	$(BIN)/harness check $(RUN) --baseline $(BASELINE) --repeat $(REPEAT) $(CHECK_FLAGS)
 
 bench: setup
 	$(BIN)/python -m bench

@@ -11,10 +11,10 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import efficiency, overheads, report, study
+from bench import efficiency, overheads, report, study, threads
 
 HERE = Path(__file__).resolve().parent
-SECTIONS = ("monitor", "tools", "efficiency", "study")
+SECTIONS = ("monitor", "threads", "tools", "efficiency", "study")
 MONITOR_PAIRS = 9
 
 
@@ -42,6 +42,7 @@ def main(argv: list[str] | None = None) -> int:
         overhead = []
         if "monitor" in only:
             overhead += overheads.monitor(args.monitor_pairs, scratch, 2.0, say)
+        by_threads = threads.monitor_by_threads(5, 3.0, say) if "threads" in only else []
         if "tools" in only:
             overhead += overheads.profilers(args.pairs, scratch, 1.0, say)
         eff = efficiency.efficiency(args.pairs, scratch, say) if "efficiency" in only else []
@@ -64,6 +65,7 @@ def main(argv: list[str] | None = None) -> int:
             "duration_s": round(time.monotonic() - t0, 1),
         },
         "overhead": overhead,
+        "monitor_threads": by_threads,
         "efficiency": eff,
         "study": found,
     }

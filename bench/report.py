@@ -62,6 +62,24 @@ def _efficiency_rows(results: dict[str, Any]) -> list[list[str]]:
     return rows
 
 
+THREADS_HEADERS = ("threads", "monitor CPU, share of a core", "range (rounds)", "target", "meets")
+
+
+def _threads_rows(rows: list[dict[str, Any]]) -> list[list[str]]:
+    out = []
+    for row in rows:
+        s = stats.spread(row["cores"])
+        span = (
+            fmt.MISSING
+            if s is None
+            else (f"{fmt.percent(s.minimum, 1)}-{fmt.percent(s.maximum, 1)} ({s.n})")
+        )
+        target = fmt.MISSING if row["target"] is None else f"<= {fmt.percent(row['target'])}"
+        meets = {True: "yes", False: "**no**", None: "-"}[row["meets"]]
+        out.append([str(row["threads"]), fmt.percent(row["median"], 1), span, target, meets])
+    return out
+
+
 def markdown(results: dict[str, Any]) -> str:
     m = results["meta"]
     lines = [
@@ -85,6 +103,9 @@ def markdown(results: dict[str, Any]) -> str:
         "",
         *table(EFFICIENCY_HEADERS, _efficiency_rows(results)),
     ]
+    if results.get("monitor_threads"):
+        lines += ["", "## The monitor's own CPU by the program's thread count", ""]
+        lines += table(THREADS_HEADERS, _threads_rows(results["monitor_threads"]))
     for row in results["overhead"]:
         if row.get("monitor_cores") is not None:
             lines.append(

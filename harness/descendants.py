@@ -58,6 +58,7 @@ class Stat:
     ppid: int
     pgid: int
     start_ticks: int
+    comm: str = ""
 
 
 def read_stat(pid: int) -> Stat | None:
@@ -67,9 +68,11 @@ def read_stat(pid: int) -> Stat | None:
     except OSError:
         return None
     # comm may hold spaces and parentheses: the fields start after the last ')'.
-    fields = raw[raw.rfind(b")") + 2 :].split()
+    close = raw.rfind(b")")
+    fields = raw[close + 2 :].split()
+    comm = raw[raw.find(b"(") + 1 : close].decode(errors="replace")
     try:
-        return Stat(fields[0].decode(), int(fields[1]), int(fields[2]), int(fields[19]))
+        return Stat(fields[0].decode(), int(fields[1]), int(fields[2]), int(fields[19]), comm)
     except (IndexError, ValueError):
         return None
 
@@ -127,9 +130,18 @@ class Descendants:
     each (to see whether one exited and, re-parented here, waits to be reaped).
     """
 
-    def __init__(self, root_pid: int, own_pid: int | None = None) -> None:
+    def __init__(
+        self,
+        root_pid: int,
+        own_pid: int | None = None,
+        own_names: frozenset[str] = frozenset(),
+    ) -> None:
         self.root_pid = root_pid
         self.own_pid = os.getpid() if own_pid is None else own_pid
+        # A profiler the harness starts during the run (py-spy, for each Python process it
+        # finds) is the harness's child too; known by name, checked when it is used, since
+        # between its fork and its exec it looks like the harness.
+        self._own_names = frozenset(n[:15] for n in own_names)  # comm holds 15 characters
         self._ignored = own_children(self.own_pid) - {root_pid}
         root = read_stat(root_pid)
         self._since_ticks = root.start_ticks if root else boot_ticks()
@@ -199,7 +211,11 @@ class Descendants:
             and pid != self.root_pid
             and pid not in self._ignored
             and st.start_ticks >= self._since_ticks
+            and not self._harness_own(st)
         )
+
+    def _harness_own(self, st: Stat) -> bool:
+        return st.ppid == self.own_pid and st.comm in self._own_names
 
     def _parent_is_member(self, st: Stat) -> bool:
         parent = self.members.get(st.ppid)
@@ -215,7 +231,12 @@ class Descendants:
                 if pid != self.root_pid:
                     del self.members[pid]
                 continue
-            if st.state in ("Z", "X") and st.ppid == self.own_pid and pid != self.root_pid:
+            if (
+                st.state in ("Z", "X")
+                and st.ppid == self.own_pid
+                and pid != self.root_pid
+                and not self._harness_own(st)  # a profiler's: its Popen reaps it
+            ):
                 self._reap(pid)
 
     @staticmethod
@@ -232,7 +253,12 @@ class Descendants:
             if pid == self.root_pid and not include_root:
                 continue
             st = read_stat(pid)
-            if st and st.start_ticks == tracked.start_ticks and st.state not in ("Z", "X"):
+            if (
+                st
+                and st.start_ticks == tracked.start_ticks
+                and st.state not in ("Z", "X")
+                and not self._harness_own(st)
+            ):
                 found.append(tracked)
         return found
 

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import ctypes
 import os
+import select
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 PR_SET_PTRACER, PR_SET_PTRACER_ANY = 0x59616D61, -1
@@ -17,6 +19,16 @@ _libc = ctypes.CDLL(None, use_errno=True)
 def _allow_tracers() -> None:
     # Under Yama ptrace_scope 1 only ancestors may attach; profilers attach as our siblings.
     _libc.prctl(PR_SET_PTRACER, ctypes.c_ulong(PR_SET_PTRACER_ANY), 0, 0, 0)
+
+
+def _tracer_hook() -> Callable[[], None] | None:
+    """_allow_tracers where Yama's scope 1 needs it, else None: a preexec_fn makes Popen fork
+    the whole harness instead of vfork, which cost 4-5 ms of every launch here."""
+    try:
+        scope = int(Path("/proc/sys/kernel/yama/ptrace_scope").read_text())
+    except (OSError, ValueError):
+        return None
+    return _allow_tracers if scope == 1 else None
 
 
 def launch(
@@ -37,7 +49,7 @@ def launch(
             env=env,
             cwd=cwd,
             start_new_session=True,
-            preexec_fn=_allow_tracers,
+            preexec_fn=_tracer_hook(),
         )
 
 
@@ -67,3 +79,29 @@ def has_exited(proc: subprocess.Popen) -> bool:
     except ChildProcessError:
         return proc.poll() is not None
     return info is not None
+
+
+def wait_exit(proc: subprocess.Popen, timeout_s: float) -> float | None:
+    """Wait up to `timeout_s` for the child to exit, without reaping it; the time.monotonic()
+    of the wake-up at its exit, else None.
+
+    A pidfd becomes readable at the exit itself, so the run's wall time ends there rather than
+    at the next poll (a 0.1 s poll made a 0.11 s program last 0.217 s). Without pidfd_open
+    (Linux < 5.3) waitid is polled every millisecond.
+    """
+    if proc.returncode is not None:
+        return time.monotonic()
+    try:
+        fd = os.pidfd_open(proc.pid)
+    except (AttributeError, OSError):
+        deadline = time.monotonic() + timeout_s
+        while not has_exited(proc):
+            if time.monotonic() >= deadline:
+                return None
+            time.sleep(0.001)
+        return time.monotonic()
+    try:
+        ready, _, _ = select.select([fd], [], [], timeout_s)
+        return time.monotonic() if ready else None
+    finally:
+        os.close(fd)

@@ -119,6 +119,8 @@ SUMMARY = obj(
         "exit_code": optional(integer),
         "params": obj({}),
         "started_at": text,
+        "command": list_of(text),
+        "python_processes": list_of(obj({})),
         "wall_s": num,
         "cpu": figures("user_s", "sys_s", "cores_used", "cpu_count"),
         "split": SPLIT,

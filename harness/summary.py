@@ -7,6 +7,9 @@ Format history (bump SCHEMA and keep loading older versions):
      `families`, the verdict's shares by bound, of which `filesystem` is new) and `callsites`
      (the profiler's call sites with their wall time split by cause). A schema-1 summary has
      neither; readers fall back to `split` and `verdict.shares`.
+  3: `command` (what ran, or the command line of an attached process) and `python_processes`
+     (the Python processes seen: pid, cmdline, which recording covered each); kinds `module`,
+     `command` and `attach`, status `attached`.
      Added since, without a bump (older readers ignore them): `leftovers` (processes of the
      run that outlived it) and `disk` (the sizes of the artifacts and the run directory).
 """
@@ -22,11 +25,11 @@ from typing import Any
 
 from harness import readback
 
-SCHEMA = 2
+SCHEMA = 3
 SUMMARY_NAME = "summary.json"
 MANIFEST_NAME = "manifest.json"
 SPLIT_KEYS = ("on_cpu", "cpu_wait", "disk_wait", "network_wait", "lock_wait", "sleep", "other")
-STATUSES = ("ok", "failed", "timeout", "interrupted", "running")
+STATUSES = ("ok", "failed", "timeout", "interrupted", "running", "attached")
 
 
 @dataclass
@@ -35,13 +38,17 @@ class RunSummary:
 
     run_id: str
     target: str
-    kind: str  # "scenario" or "script"
+    kind: str  # "scenario", "script", "module", "command" or "attach"
     tool: str
     status: str = "running"
     schema: int = SCHEMA
     exit_code: int | None = None
     params: dict[str, Any] = field(default_factory=dict)
     started_at: str = ""
+    #: What ran (or was attached to), as the user gave it.
+    command: list[str] = field(default_factory=list)
+    #: The Python processes seen in the tree (pid, cmdline; the first few), for tool notes.
+    python_processes: list[dict[str, Any]] = field(default_factory=list)
     wall_s: float = 0.0
     cpu: dict[str, Any] = field(default_factory=dict)
     split: dict[str, float] = field(default_factory=dict)

@@ -179,26 +179,27 @@ def note_lock_context(
     works). Siblings not sampled in this pass count with their last sample.
     """
     # proc.running counts threads whose last sample ran; none of this pass's waiters do.
-    running = running_any or (not everyone and proc.running > 0)
-    context = "running"
-    if not running:
-        fresh = {th.tid for th, _, _ in waits}
-        others = Counter(c for _, c, _ in waits if c not in (LOCK, STOPPED, OTHER))
-        if not everyone:
-            others.update(
-                t.last_category
-                for t in proc.threads.values()
-                if t.tid not in fresh and t.last_category not in (None, LOCK, STOPPED, OTHER)
-            )
-        context = others.most_common(1)[0][0] if others else ""
-    words = [
-        (th, parts[1] if len(parts := raw.split(b" ", 2)) > 1 else b"?")
-        for th, category, raw in waits
-        if category == LOCK
-    ]
+    if running_any or (not everyone and proc.running > 0):  # the common case: keep it cheap
+        for th, category, raw in waits:
+            if category == LOCK:
+                th.lock_ctx[(_word(raw), "running")] += 1
+        return
+    fresh = {th.tid for th, _, _ in waits}
+    others = Counter(c for _, c, _ in waits if c not in (LOCK, STOPPED, OTHER))
+    if not everyone:
+        others.update(
+            t.last_category
+            for t in proc.threads.values()
+            if t.tid not in fresh and t.last_category not in (None, LOCK, STOPPED, OTHER)
+        )
+    context = max(others, key=others.__getitem__) if others else ""
+    words = [(th, _word(raw)) for th, category, raw in waits if category == LOCK]
     queued = Counter(word for _, word in words)
     for th, word in words:
-        if context != "running" and queued[word] > 1:
-            th.lock_ctx[(word, "chain:" + context)] += 1
-        else:
-            th.lock_ctx[(word, context)] += 1
+        th.lock_ctx[(word, "chain:" + context if queued[word] > 1 else context)] += 1
+
+
+def _word(raw: bytes) -> bytes:
+    """The futex word a wait is on: the syscall line's first argument."""
+    parts = raw.split(b" ", 2)
+    return parts[1] if len(parts) > 1 else b"?"

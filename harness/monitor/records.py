@@ -138,6 +138,7 @@ class ProcessRecord:
         "rotation",
         "rss_pages",
         "running",
+        "slow_cursor",
         "starttime",
         "stat",
         "stime",
@@ -173,6 +174,7 @@ class ProcessRecord:
         self.ended_threads: list[ThreadRecord] = []
         self.rotation = 0  # where the next pass starts when it samples only some threads
         self.running = 0  # its threads whose last sample found them running
+        self.slow_cursor = 0  # where the next slow pass starts reading threads' counters
 
     def close(self) -> None:
         """Release its open /proc files."""

@@ -37,18 +37,21 @@ from harness.monitor.snapshot import Snapshot
 
 SLOW_REFRESH_S = 0.1  # process stat, I/O, context switches, new processes, the snapshot
 SCHED_EVERY = 5  # visits between schedstat reads of a thread that stays blocked
-THREADS_PER_PASS = 32  # threads sampled per pass; more threads are sampled in turns
+THREADS_PER_PASS = 16  # threads sampled per pass; more threads are sampled in turns
 STACKS_PER_PASS = 4  # kernel stacks of running threads read per pass
-TIMES_PER_SLOW = 32  # threads whose user/system ticks a slow pass reads
+TIMES_PER_SLOW = 16  # threads whose user/system ticks a slow pass reads
 CTX_PER_SLOW = 8  # threads whose context switches a slow pass reads
 THREAD_RESCAN_EVERY = 5  # slow refreshes between listings of a process's threads
 MAX_ERRORS = 5
 
 
-def _rotated(items: list[ThreadRecord], offset: int) -> list[ThreadRecord]:
-    """`items` starting at `offset` (modulo its length), wrapping round."""
-    start = offset % len(items) if items else 0
-    return items[start:] + items[:start]
+def _window(items: list[ThreadRecord], start: int, count: int) -> list[ThreadRecord]:
+    """`count` of `items` from `start` (modulo their number), wrapping round."""
+    if not items:
+        return []
+    start %= len(items)
+    end = start + count
+    return items[start:end] + items[: max(0, end - len(items))]
 
 
 def _fd_limit() -> int:
@@ -196,7 +199,7 @@ class Sampler:
             chosen = list(proc.threads.values())
             if not everyone and chosen:
                 share = max(1, THREADS_PER_PASS * len(chosen) // total)
-                chosen = _rotated(chosen, proc.rotation)[:share]
+                chosen = _window(chosen, proc.rotation, share)
                 proc.rotation += share
             self._sample_threads(proc, now, full, chosen, everyone)
 
@@ -280,7 +283,11 @@ class Sampler:
             if hwm is not None:
                 proc.peak_rss_pages = max(proc.peak_rss_pages, hwm)
             read_io(proc, now)
-            for th in _rotated(list(proc.threads.values()), self._slow_passes):
+            threads = list(proc.threads.values())
+            for i, th in enumerate(_window(threads, proc.slow_cursor, len(threads))):
+                if not full and times_budget <= 0 and ctx_budget <= 0:
+                    proc.slow_cursor += i  # the next slow pass goes on from here
+                    break
                 # Only threads that ran since the last read have new ticks or switches.
                 if th.on_ns != th.on_ns_at_times and (full or times_budget > 0):
                     times_budget -= read_times(th)

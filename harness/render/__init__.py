@@ -17,6 +17,8 @@ RENDERERS: dict[tuple[str, str], str] = {
     ("runs", "markdown"): "harness.render.markdown:RunsMarkdown",
     ("stacks", "svg"): "harness.render.flamegraph:FlameGraph",
     ("stacks", "speedscope"): "harness.render.speedscope:Speedscope",
+    ("stacks", "folded"): "harness.render.folded:Folded",
+    ("stacks", "chrome-trace"): "harness.render.chrome_trace:ChromeTrace",
     ("stack-diff", "svg"): "harness.render.flamegraph:DiffFlameGraph",
     ("cause-stacks", "svg"): "harness.render.causeflame:CauseFlameGraph",
     ("comparison", "console"): "harness.render.console:ComparisonConsole",
@@ -25,6 +27,8 @@ RENDERERS: dict[tuple[str, str], str] = {
     ("calibration", "markdown"): "harness.render.markdown:CalibrationMarkdown",
     ("report", "html"): "harness.render.htmlrenderer:ReportHtml",
     ("study", "markdown"): "harness.render.findings:FindingsMarkdown",
+    ("gate", "console"): "harness.render.gate:GateLines",
+    ("gate", "markdown"): "harness.render.gate:GateMarkdown",
 }
 
 

@@ -51,6 +51,18 @@ def seconds(value: Any, digits: int = 2) -> str:
     return number(value, digits, " s")
 
 
+def duration(value: Any) -> str:
+    """A short time in the unit that suits it, three significant figures: 8.31e-05 -> '83.1 us',
+    0.00113 -> '1.13 ms', 2.5 -> '2.50 s'."""
+    if not is_number(value):
+        return MISSING
+    scale, unit = next(
+        ((f, u) for f, u in ((1e-6, "us"), (1e-3, "ms")) if abs(value) < f * 1000), (1.0, "s")
+    )
+    scaled = value / scale
+    return f"{scaled:,.{2 if abs(scaled) < 10 else 1 if abs(scaled) < 100 else 0}f} {unit}"
+
+
 def mb(value: Any, digits: int = 1) -> str:
     return number(value, digits, " MB")
 

@@ -9,6 +9,7 @@ The runner never needs to know which tool it is driving.
 from __future__ import annotations
 
 import importlib.util
+import signal
 import subprocess
 import sys
 from abc import ABC, abstractmethod
@@ -61,6 +62,10 @@ class LaunchContext:
     options: dict[str, str] = field(default_factory=dict)
     is_asyncio: bool = False
     expected_seconds: float | None = None
+    #: The target is a process the harness did not start (`harness attach`): never stop it.
+    attached: bool = False
+    #: How long an attached recording lasts (None: until the harness detaches it).
+    duration_s: float | None = None
 
 
 class Tool(ABC):
@@ -73,6 +78,14 @@ class Tool(ABC):
     own_process_names: frozenset[str] = frozenset()
     #: The command's first process is the tool's own launcher; the monitor leaves it out.
     root_is_launcher: bool = False
+    #: The tool attaches to running processes: the runner calls attach() for each Python
+    #: process of the tree as it appears (harness/follow.py), and command() leaves the
+    #: target as it is. Otherwise the tool starts the program itself through command().
+    follows_processes: bool = False
+    #: command() wraps the program, which must then be a Python command line.
+    starts_program: bool = False
+    #: `harness attach` can use it on a process the harness did not start.
+    can_attach: bool = False
 
     @abstractmethod
     def problem(self) -> str | None:
@@ -80,7 +93,45 @@ class Tool(ABC):
 
     @abstractmethod
     def command(self, target_argv: list[str], ctx: LaunchContext) -> list[str]:
-        """The command line that runs `target_argv` (python, script, args...) under the tool."""
+        """The command line that runs `target_argv` under the tool: `[python, script, args...]`,
+        `[python, "-m", module, args...]` or `[python, "-c", code, args...]` (any command as it
+        is for a tool that follows processes)."""
+
+    def program_problem(self, python_argv: list[str] | None) -> str | None:
+        """Why the tool cannot start this program (None: it can). `python_argv` is None when
+        the command is not a Python command line (a shell, a binary)."""
+        if not self.starts_program or python_argv is not None:
+            return None
+        return (
+            f"{self.name} starts Python programs itself (python SCRIPT, python -m MODULE, "
+            "python -c CODE or a console script), and this command is none of them"
+        )
+
+    def attach_problem(self, pid: int) -> str | None:
+        """Why the tool cannot profile the running process `pid` (None: it can)."""
+        if not self.can_attach:
+            return (
+                f"{self.name} cannot attach to a running process: use --tool py-spy, memray or none"
+            )
+        return None
+
+    def detach(self, pid: int, ctx: LaunchContext, watchers: list[subprocess.Popen]) -> None:
+        """End an attached recording of `pid` and let its watchers write their output: SIGINT
+        (py-spy, memray and viztracer write what they have on it), SIGKILL after 10 s."""
+        for watcher in watchers:
+            if watcher.poll() is None:
+                watcher.send_signal(signal.SIGINT)
+        for watcher in watchers:
+            try:
+                watcher.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                watcher.kill()
+                watcher.wait()
+
+    def child_note(self, run_dir: Path, pythons: list[dict[str, Any]]) -> str | None:
+        """A note when the tool did not profile some of the run's Python processes
+        (`pythons`: pid, ppid, cmdline of each Python process seen), else None."""
+        return None
 
     @abstractmethod
     def collect(self, run_dir: Path) -> ToolResult:
@@ -92,10 +143,11 @@ class Tool(ABC):
         return None
 
     def attach(self, pid: int, ctx: LaunchContext) -> list[subprocess.Popen]:
-        """Start processes that watch the target once it has exec'd (default: none).
+        """Start processes that record the running process `pid` (default: none): each Python
+        process of a run for a tool that follows processes, the process `harness attach` names.
 
         The runner stops them after the target ends: it waits for them to finish writing,
-        then sends SIGINT, then SIGKILL.
+        then sends SIGINT, then SIGKILL; `harness attach` calls detach().
         """
         return []
 

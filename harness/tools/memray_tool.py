@@ -7,6 +7,10 @@ exit). `--follow-fork` writes one more capture per forked child, `memray.bin.<pi
 started with spawn / forkserver or that exec are not followed. No `--force`: a run directory is
 never reused, and memray refusing to overwrite a capture is the check that it was not.
 
+`harness attach` injects the same tracker into a running process (`memray attach`, through gdb
+or lldb, which stop the process for about a second while they inject) and ends it with
+`memray detach` when the window closes; the capture is then complete (0.7 s here).
+
 Reports are rendered after the run from the capture files, by the harness's own interpreter
 (memray is one of its dependencies). `memray flamegraph` loads its scripts from a CDN unless given
 `--no-web`, which inlines them (about 4.5 MB per page), so the flame graphs open offline. A capture
@@ -17,14 +21,20 @@ main process (multiprocessing children always end that way: they leave through `
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
+from harness import pycommand
+from harness.tools import access
 from harness.tools.base import LaunchContext, Tool, ToolResult, missing_module
 
 CAPTURE = "memray.bin"
+ATTACH_LOG = "memray-attach.log"
+INJECT_TIMEOUT_S = 60.0
 FLAMEGRAPH = "memray-flamegraph.html"
 STATS = "memray-stats.json"
 TOP_N = 10
@@ -57,9 +67,71 @@ def flamegraph_command(python: str, capture: Path, output: Path) -> list[str]:
 class Memray(Tool):
     name = "memray"
     description = "heap allocations: peak heap, top allocation sites, flame graph"
+    can_attach = True
+    starts_program = True
 
     def problem(self) -> str | None:
         return missing_module("memray")
+
+    def attach_problem(self, pid: int) -> str | None:
+        if shutil.which("gdb") is None and shutil.which("lldb") is None:
+            return (
+                "memray attaches through gdb or lldb, and neither is installed: apt-get install gdb"
+            )
+        if not pycommand.process_is_python(pid):
+            return (
+                f"memray attaches to a Python process and pid {pid} is not one: use --tool "
+                "py-spy, which finds the Python processes under it"
+            )
+        facts = access.Facts.here()
+        return access.attach_problem(
+            facts, pid, access.owner(pid) or 0, access.read_probe(pid)
+        ) or access.syscall_problem(facts)
+
+    def attach(self, pid: int, ctx: LaunchContext) -> list[subprocess.Popen]:
+        """`memray attach` (harness attach only; a run starts the program under memray)."""
+        if not ctx.attached:
+            return []
+        cmd = [
+            ctx.python, "-m", "memray", "attach", "-o", str(ctx.run_dir / CAPTURE),
+            "--follow-fork", str(pid),
+        ]  # fmt: skip
+        if ctx.options.get("native") == "1":
+            cmd.insert(-1, "--native")
+        with open(ctx.run_dir / ATTACH_LOG, "ab") as log:
+            return [subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log)]
+
+    def detach(self, pid: int, ctx: LaunchContext, watchers: list[subprocess.Popen]) -> None:
+        """Wait for the injection to finish, then `memray detach`, which closes the capture."""
+        for watcher in watchers:
+            try:
+                watcher.wait(timeout=INJECT_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                watcher.kill()
+                watcher.wait()
+        cmd = [ctx.python, "-m", "memray", "detach", str(pid)]
+        with open(ctx.run_dir / ATTACH_LOG, "ab") as log:
+            try:
+                subprocess.run(cmd, stdout=log, stderr=log, timeout=INJECT_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                log.write(b"memray detach did not finish in time\n")
+        _wait_until_still(ctx.run_dir / CAPTURE)
+
+    def child_note(self, run_dir: Path, pythons: list[dict[str, Any]]) -> str | None:
+        """memray follows forked children only: name the Python processes it has no capture of
+        (those the monitor saw: it looks for new processes every 0.1 s)."""
+        if not pythons:
+            return None
+        captured = {pid for pid, _ in _children(run_dir)}
+        missed = [p for p in pythons[1:] if str(p["pid"]) not in captured]
+        if not missed:
+            return None
+        shown = ", ".join(f"{p['pid']} ({p['cmdline'][:40]})" for p in missed[:3])
+        more = f" and {len(missed) - 3} more" if len(missed) > 3 else ""
+        return (
+            f"memray follows forked children only: {len(missed)} Python process(es) started "
+            f"another way were not profiled: {shown}{more}; py-spy follows them all"
+        )
 
     def command(self, target_argv: list[str], ctx: LaunchContext) -> list[str]:
         python, script, *args = target_argv
@@ -102,6 +174,22 @@ class Memray(Tool):
     def evidence(self, result: ToolResult, split: dict[str, float]) -> list[str]:
         heap = result.metrics.get("peak_heap_mb")
         return [] if heap is None else [f"memray's peak heap was {heap:.1f} MB."]
+
+
+def _wait_until_still(path: Path, settle_s: float = 0.5, limit_s: float = 15.0) -> None:
+    """Until `path` has not changed for `settle_s` (the tracker closes it after detach)."""
+    deadline, last, since = time.monotonic() + limit_s, None, time.monotonic()
+    while time.monotonic() < deadline:
+        try:
+            stat = path.stat()
+            now = (stat.st_size, stat.st_mtime_ns)
+        except OSError:
+            now = None
+        if now != last:
+            last, since = now, time.monotonic()
+        elif now is not None and time.monotonic() - since >= settle_s:
+            return
+        time.sleep(0.05)
 
 
 def _children(run_dir: Path) -> list[tuple[str, Path]]:

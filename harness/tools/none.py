@@ -10,6 +10,7 @@ from harness.tools.base import LaunchContext, Tool, ToolResult
 class NoTool(Tool):
     name = "none"
     description = "no profiler: the monitor alone (lowest overhead)"
+    can_attach = True
 
     def problem(self) -> str | None:
         return None

@@ -3,11 +3,15 @@ was held.
 
 py-spy writes one format per run, and no one run gives both every thread's samples and which
 thread held the GIL, so a run is recorded twice at once:
-- the main recording starts the target as py-spy's child: `record --format raw --idle
-  --subprocesses --threads`, every thread of every process, idle ones included;
-- a companion started by attach(), `record --pid P --gil --nonblocking`, keeps per sampling round
-  only the thread holding the GIL (nothing when none does). It does not pause the target, so it
-  does not fight the main recording, which does.
+- the main recording attaches to the first Python process of the run: `record --pid P --format
+  raw --idle --subprocesses --threads`, every thread of it and of its children, idle ones
+  included. The runner's follower (harness/follow.py) calls attach() again for each further
+  Python process that recording cannot see (under a shell, after an exec), which gets a
+  recording of its own, `pyspy.<pid>.folded`; collect() merges them;
+- a companion started with the main recording, `record --pid P --gil --nonblocking`, keeps per
+  sampling round only the thread holding the GIL (nothing when none does). It does not pause the
+  target, so it does not fight the main recording, which does (except on an attached process:
+  `harness attach` records with `--nonblocking` too, so the process is never stopped).
 
 Figures (collect()):
 - samples: thread-samples of the main recording (each round adds one per live thread).
@@ -27,6 +31,7 @@ Figures (collect()):
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -39,12 +44,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import psutil
-
 from harness import stacks as st
 from harness.errors import HarnessError
 from harness.render.flamegraph import FlameGraph
 from harness.render.speedscope import Speedscope
+from harness.tools import access
 from harness.tools.base import LaunchContext, Tool, ToolResult
 
 FOLDED = "pyspy.folded"
@@ -63,11 +67,8 @@ PTRACE_FIX = (
     "to 0 (1 lets py-spy trace only its own child, so no GIL share)"
 )
 _TRUE = ("1", "true", "yes")
-_CHILD_WAIT_S = 2.0
 _START_WAIT_S = 3.0
 _MIN_GIL_ROUNDS = 50
-_CAP_SYS_PTRACE = 19
-_YAMA = Path("/proc/sys/kernel/yama/ptrace_scope")
 # py-spy's own wording (Rust's "(os error N)"), not a target's "[Errno 13] Permission denied".
 _PERMISSION = re.compile(
     r"Permission Denied: Try running|\(os error (?:1|13)\)|Failed to suspend process|SYS_PTRACE"
@@ -87,6 +88,8 @@ class PySpy(Tool):
     name = "py-spy"
     description = "sampling profiler: flame graph with waiting threads, GIL-held share"
     own_process_names = frozenset({"py-spy"})
+    follows_processes = True
+    can_attach = True
 
     def __init__(self, executable: str | None = None) -> None:
         self._executable = executable
@@ -106,7 +109,13 @@ class PySpy(Tool):
         if done.returncode != 0:
             why = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
             return f"py-spy at {exe} does not run ({why[0]}): pip install --force-reinstall py-spy"
-        return ptrace_problem()
+        return ptrace_problem() or access.syscall_problem(access.Facts.here())
+
+    def attach_problem(self, pid: int) -> str | None:
+        """Whether py-spy may read `pid`'s memory: the kernel's rules, then one real read."""
+        return access.attach_problem(
+            access.Facts.here(), pid, access.owner(pid) or 0, access.read_probe(pid)
+        )
 
     def check_options(self, options: dict[str, str]) -> None:
         sampling_rate(LaunchContext(run_dir=Path("."), python=sys.executable, options=options))
@@ -115,29 +124,37 @@ class PySpy(Tool):
         """The target runs as it is: py-spy attaches to it (see `attach`)."""
         return list(target_argv)
 
-    def recorder_argv(self, pid: int, ctx: LaunchContext) -> list[str]:
+    def recorder_argv(self, pid: int, ctx: LaunchContext, output: Path | None = None) -> list[str]:
         argv = [
             self.executable, "record", "--pid", str(pid), "--format", "raw", "--idle",
             "--subprocesses", "--threads", "--rate", str(sampling_rate(ctx)),
-            "--output", str(ctx.run_dir / FOLDED),
+            "--output", str(output or ctx.run_dir / FOLDED),
         ]  # fmt: skip
         if ctx.options.get("native", "").strip().lower() in _TRUE:
             argv.append("--native")
+        if ctx.attached:
+            argv.append("--nonblocking")
         return argv
 
     def attach(self, pid: int, ctx: LaunchContext) -> list[subprocess.Popen]:
-        """Attach the recorder and the GIL companion to the running target `pid`.
+        """Record the Python process `pid` (and its children).
 
         py-spy attaches rather than launches so that the runner's own child is the target:
         the target's exit status is then exact (py-spy exits 0 whatever its child did).
-        The runner calls this once the target has exec'd; py-spy waits for its interpreter.
+        The first call of a run starts the main recording and the GIL companion; later calls
+        (further Python processes, see harness/follow.py) a recording of their own.
         """
+        first = not (ctx.run_dir / MAIN_LOG).exists()
+        output, log_path = ctx.run_dir / FOLDED, ctx.run_dir / MAIN_LOG
+        if not first:
+            stem = _free_stem(ctx.run_dir, f"pyspy.{pid}")
+            output, log_path = ctx.run_dir / f"{stem}.folded", ctx.run_dir / f"{stem}.log"
         started: list[subprocess.Popen] = []
-        with open(ctx.run_dir / MAIN_LOG, "wb") as log:
+        with open(log_path, "wb") as log:
             try:
                 started.append(
                     subprocess.Popen(
-                        self.recorder_argv(pid, ctx),
+                        self.recorder_argv(pid, ctx, output),
                         stdin=subprocess.DEVNULL,
                         stdout=log,
                         stderr=subprocess.STDOUT,
@@ -147,7 +164,7 @@ class PySpy(Tool):
             except OSError as exc:
                 log.write(f"could not start py-spy: {exc}\n".encode())
                 return started
-        companion = self._gil_companion(pid, ctx)
+        companion = self._gil_companion(pid, ctx) if first else None
         if companion is not None:
             started.append(companion)
         return started
@@ -159,11 +176,7 @@ class PySpy(Tool):
         """
         rate = sampling_rate(ctx)
         meta: dict[str, Any] = {"rate": rate, "pyspy_pid": pid, "target_pid": None}
-        target = find_target(pid)
-        if target is None:
-            meta["error"] = f"no Python process appeared under py-spy (pid {pid})"
-            _write_json(ctx.run_dir / GIL_META, meta)
-            return None
+        target = pid
         meta["target_pid"] = target
         argv = [
             self.executable, "record", "--pid", str(target), "--gil", "--nonblocking",
@@ -190,6 +203,13 @@ class PySpy(Tool):
 
     def collect(self, run_dir: Path) -> ToolResult:
         result = ToolResult()
+        if not (run_dir / MAIN_LOG).exists() and not (run_dir / FOLDED).exists():
+            result.problems.append(
+                "py-spy recorded nothing: no Python process appeared in the run's process tree "
+                "(the summary has the monitor's view only)"
+            )
+            result.metrics["gil_held_fraction"] = None
+            return result
         log = _read_text(run_dir / MAIN_LOG)
         if log is not None and not (run_dir / FOLDED).is_file():
             result.unavailable = self.failure_hint(log)
@@ -269,49 +289,13 @@ def sampling_rate(ctx: LaunchContext) -> int:
 
 def ptrace_problem(scope: int | None = None, privileged: bool | None = None) -> str | None:
     """What Yama's ptrace_scope forbids; scope 1 is fine, the target being py-spy's child."""
-    scope = _yama_scope() if scope is None else scope
-    privileged = _can_trace_any() if privileged is None else privileged
-    if scope is None or scope <= 1:
-        return None
-    if scope >= 3:
-        return (
-            "ptrace is disabled (kernel.yama.ptrace_scope=3, fixed until reboot) so py-spy "
-            "cannot sample: boot with it set to 0 or 1"
-        )
-    if not privileged:
-        return (
-            "kernel.yama.ptrace_scope=2 lets only CAP_SYS_PTRACE trace: run as root (sudo), "
-            "add --cap-add SYS_PTRACE to docker run, or set kernel.yama.ptrace_scope to 0"
-        )
-    return None
-
-
-def find_target(pid: int, wait_s: float = _CHILD_WAIT_S) -> int | None:
-    """The Python that the py-spy at or under `pid` launched, once exec'd; `pid` itself when no
-    py-spy is there (the caller passed the Python's own pid)."""
-    deadline = time.monotonic() + wait_s
-    try:
-        top = psutil.Process(pid)
-        while True:
-            spies = [p for p in (top, *top.children(recursive=True)) if _name(p) == "py-spy"]
-            if not spies:
-                return pid
-            for child in spies[0].children():
-                # Just after fork the child is still a py-spy copy; attach after its exec.
-                if _name(child) not in ("py-spy", ""):
-                    return child.pid
-            if time.monotonic() > deadline:
-                return None
-            time.sleep(0.01)
-    except psutil.Error:
-        return None
-
-
-def _name(process: psutil.Process) -> str:
-    try:
-        return process.name()
-    except psutil.Error:
-        return ""
+    here = access.Facts.here()
+    facts = dataclasses.replace(
+        here,
+        yama_scope=here.yama_scope if scope is None else scope,
+        cap_sys_ptrace=here.cap_sys_ptrace if privileged is None else privileged,
+    )
+    return access.launch_problem(facts)
 
 
 def _read_text(path: Path) -> str | None:
@@ -333,22 +317,40 @@ def _wait_for_start(proc: subprocess.Popen, log_path: Path) -> float | None:
 
 
 def _read_main(run_dir: Path, result: ToolResult) -> st.Stacks:
+    """The main recording merged with those of further Python processes (pyspy.<pid>.folded)."""
     path = run_dir / FOLDED
-    if not path.is_file():
+    extra = sorted(p for p in run_dir.glob("pyspy.*.folded") if p.name != GIL_FOLDED)
+    if not path.is_file() and not extra:
         result.problems.append(
             f"py-spy wrote no {FOLDED}: it writes it only when it stops by itself or on SIGINT "
             "(killed, timed out, or it could not start)"
         )
         return {}
     malformed: list[str] = []
-    stacks = st.parse_folded(path.read_text(errors="replace"), malformed=malformed)
+    stacks: st.Stacks = {}
+    for part in [path, *extra] if path.is_file() else extra:
+        found = st.parse_folded(part.read_text(errors="replace"), malformed=malformed)
+        for stack, count in found.items():
+            stacks[stack] = stacks.get(stack, 0) + count
     if malformed:
         result.problems.append(
             f"{FOLDED}: skipped {len(malformed)} malformed line(s) (truncated file?)"
         )
+    for part in extra:
+        result.artifacts[part.stem.replace(".", "_")] = part.name
     if not stacks:
         result.problems.append(f"{FOLDED} holds no samples")
     return stacks
+
+
+def _free_stem(run_dir: Path, stem: str) -> str:
+    """`stem`, or `stem.N` when a recording of that process (before its exec) exists."""
+    n = 1
+    name = stem
+    while (run_dir / f"{name}.log").exists():
+        n += 1
+        name = f"{stem}.{n}"
+    return name
 
 
 def _render(run_dir: Path, stacks: st.Stacks, rate: Any, result: ToolResult) -> None:
@@ -447,23 +449,6 @@ def _where(frame: str) -> str:
     if file is None:
         return name
     return f"{file}:{line} {name}" if line is not None else f"{file} {name}"
-
-
-def _yama_scope() -> int | None:
-    try:
-        return int(_YAMA.read_text().strip())
-    except (OSError, ValueError):
-        return None
-
-
-def _can_trace_any() -> bool:
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("CapEff:"):
-                return bool(int(line.split()[1], 16) >> _CAP_SYS_PTRACE & 1)
-    except (OSError, ValueError, IndexError):
-        pass
-    return os.geteuid() == 0
 
 
 def _read_json(path: Path) -> dict[str, Any]:

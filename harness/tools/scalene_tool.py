@@ -60,6 +60,7 @@ class Scalene(Tool):
     name = "scalene"
     description = "line-level CPU split (python / native / system) and memory, JSON + HTML"
     root_is_launcher = True  # `scalene run` runs the program in a child process (checked on 2.4)
+    starts_program = True
 
     def problem(self) -> str | None:
         return missing_module("scalene")
@@ -69,9 +70,19 @@ class Scalene(Tool):
         cmd = [python, "-m", "scalene", "run", "-o", str(ctx.run_dir / PROFILE_JSON)]
         if ctx.options.get("memory") == "0":
             cmd.append("--cpu-only")
+        if script == "-m":  # `scalene run -m module --- args` (checked on 2.4)
+            cmd.append(script)
+            script, *args = args
         cmd.append(script)
         # Scalene passes what follows `---` to the program (and moves any `--` in it to the front).
         return [*cmd, "---", *args] if args else cmd
+
+    def program_problem(self, python_argv: list[str] | None) -> str | None:
+        if python_argv is not None and python_argv[1:2] == ["-c"]:
+            return (
+                "scalene runs a script or -m module, not python -c CODE (its -c is a config file)"
+            )
+        return super().program_problem(python_argv)
 
     def collect(self, run_dir: Path) -> ToolResult:
         result = ToolResult()

@@ -50,6 +50,7 @@ _HINTS = {
 class VizTracer(Tool):
     name = "viztracer"
     description = "function-level timeline for Perfetto (trace.json), asyncio tasks as lanes"
+    starts_program = True
 
     def problem(self) -> str | None:
         return missing_module("viztracer")
@@ -76,7 +77,10 @@ class VizTracer(Tool):
         ]  # fmt: skip
         if ctx.is_asyncio:
             cmd.append("--log_async")
-        # After `--` viztracer parses nothing, so the script's own flags reach the script.
+        # After `--` viztracer parses nothing, so the program's own flags reach the program;
+        # `-m module` and `-c code` go before it (viztracer 1.1 eats a `--quiet` after them).
+        if script in ("-m", "-c") and args:
+            return [*cmd, script, args[0], "--", *args[1:]]
         return [*cmd, "--", script, *args]
 
     def collect(self, run_dir: Path) -> ToolResult:

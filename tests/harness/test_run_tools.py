@@ -52,7 +52,8 @@ def test_summary_is_complete_and_consistent(all_tools, tool):
     assert summary.verdict["bound"] in {*FAMILIES, "memory", "mixed"} - {"other"}
     causes = summary.causes
     assert abs(sum(causes["shares"].values()) - 1) <= 0.01, causes
-    assert causes["thread_time_s"] >= summary.monitor["thread_time_s"]
+    # The causes hold every working thread's time, and the CPU of unseen ones besides.
+    assert causes["thread_time_s"] >= round(summary.monitor["thread_time_s"], 4)
     assert summary.verdict["evidence"]
     manifest = json.loads((run_dir / "manifest.json").read_text())
     assert manifest["tool"] == tool and manifest["params"]["items"] == 2000

@@ -18,6 +18,9 @@ import pytest
 from harness import render
 from harness.calibrate import Calibration, CaseRun, Check
 from harness.compare import compare_summaries
+from harness.gate.figures import RunFigures
+from harness.gate.judge import Limits, judge
+from harness.gate.outcome import Outcome
 from harness.render.base import Renderer
 from harness.runset import RunSet
 from tests.study.builders import ingest_study
@@ -50,6 +53,11 @@ SAMPLES: dict[str, Callable[[], Any]] = {
                        "states": {}, "warnings": [], "plots": [], "study": None,
                        "other_studies": []},
     "study": lambda: ingest_study(30_000, {1: 31_000}, {1: 18_000}),
+    "gate": lambda: [Outcome("job under none", 3, 3, judge(
+        [RunFigures(Path(f"b{i}"), "ok", ("j",), "j", True, {"cpu": v}) for i, v in
+         enumerate([1e-4, 1.1e-4, 1.05e-4])],
+        [RunFigures(Path(f"h{i}"), "ok", ("j",), "j", True, {"cpu": v}) for i, v in
+         enumerate([1.5e-4, 1.6e-4, 1.55e-4])], Limits()))],
 }  # fmt: skip
 #: What each subject's output must mention, whatever the format.
 MENTIONS = {
@@ -61,6 +69,7 @@ MENTIONS = {
     "calibration": "cpu_loop",
     "report": "pipeprof",
     "study": "ingest_files",
+    "gate": "CPU per item",
 }
 
 
@@ -97,6 +106,8 @@ READERS: dict[str, Callable[[str], Any]] = {
     "html": read_html,
     "svg": ET.fromstring,
     "speedscope": json.loads,
+    "folded": lambda text: [int(line.rpartition(" ")[2]) for line in text.splitlines()],
+    "chrome-trace": lambda text: json.loads(text)["traceEvents"],
 }
 
 
@@ -115,7 +126,7 @@ def test_every_renderer_renders_its_subject(key: tuple[str, str]) -> None:
 
 
 def test_an_unknown_format_names_the_ones_there_are() -> None:
-    with pytest.raises(KeyError, match="there are speedscope, svg"):
+    with pytest.raises(KeyError, match="there are chrome-trace, folded, speedscope, svg"):
         render.get("stacks", "pdf")
 
 

@@ -20,7 +20,7 @@ import pytest
 from harness.errors import HarnessError
 from harness.process import wait_for_exec
 from harness.tools.base import LaunchContext
-from harness.tools.pyspy import PySpy, find_pyspy, find_target, ptrace_problem
+from harness.tools.pyspy import PySpy, find_pyspy, ptrace_problem
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "py-spy"
 SVG = "{http://www.w3.org/2000/svg}"
@@ -162,10 +162,23 @@ def test_collect_measures_gil_share_over_the_window_and_freezes_its_end(tmp_path
     assert json.loads(meta_path.read_text())["stopped_at"] == end + 1.0
 
 
-def test_collect_without_output_records_problems_and_does_not_raise(tmp_path: Path) -> None:
+def test_collect_when_no_python_appeared_says_so(tmp_path: Path) -> None:
     result = PySpy().collect(tmp_path)
 
     assert result.artifacts == {}
+    assert result.metrics == {"gil_held_fraction": None}
+    assert result.problems == [
+        "py-spy recorded nothing: no Python process appeared in the run's process tree "
+        "(the summary has the monitor's view only)"
+    ]
+
+
+def test_collect_without_output_records_problems_and_does_not_raise(tmp_path: Path) -> None:
+    (tmp_path / "pyspy.log").write_text("py-spy> Sampling process 100 times a second.\n")
+
+    result = PySpy().collect(tmp_path)
+
+    assert result.artifacts == {"log": "pyspy.log"}
     assert result.metrics == {"gil_held_fraction": None}
     assert any("wrote no pyspy.folded" in p for p in result.problems)
     assert any("companion was not started" in p for p in result.problems)
@@ -252,10 +265,6 @@ def test_problem_names_the_install_fix_when_py_spy_is_missing(tmp_path: Path) ->
 
     assert problem is not None
     assert "pip install" in problem
-
-
-def test_find_target_accepts_a_python_pid_directly() -> None:
-    assert find_target(os.getpid()) == os.getpid()
 
 
 @pytest.mark.slow
