@@ -12,7 +12,7 @@ from pathlib import Path
 from hypothesis import strategies as st
 
 from harness import cli, tools
-from harness.cli import TOOL_OPTION_KEYS
+from harness.commands.run import TOOL_OPTION_KEYS
 from workloads import registry
 
 

@@ -19,14 +19,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from harness import cli
 from harness.commands import calibrate as calibrate_command
+from harness.commands import run as run_command
 from harness.commands import study as study_command
 from harness.runner import RunOutcome, RunRequest
 from harness.study.results import Study, save
 from harness.summary import RunSummary
 from harness.tools.base import LaunchContext
 from tests.harness import fuzzing
+from workloads import registry
 
 FUZZ = settings(
     max_examples=int(os.environ.get("PIPEPROF_FUZZ_EXAMPLES", "150")),
@@ -54,14 +55,13 @@ def fake_execute(request: RunRequest, progress=None) -> RunOutcome:
         assert value is None or (math.isfinite(value) and value >= 0), (name, value)
     for key, value in request.target.params.items():
         assert not isinstance(value, float) or math.isfinite(value), (key, value)
-    with mock.patch("harness.tools.pyspy.find_target", return_value=None):
-        ctx = LaunchContext(
-            run_dir=Path("/nonexistent"),
-            python=sys.executable,
-            options=request.options,
-            is_asyncio=request.target.is_asyncio,
-        )
-        request.tool.command(request.target.argv(sys.executable), ctx)  # must not refuse now
+    ctx = LaunchContext(
+        run_dir=Path("/nonexistent"),
+        python=sys.executable,
+        options=request.options,
+        is_asyncio=request.target.is_asyncio,
+    )
+    request.tool.command(request.target.argv(sys.executable), ctx)  # must not refuse now
     summary = RunSummary("fuzz", request.target.name, request.target.kind, request.tool.name)
     summary.status = "ok"
     return RunOutcome(Path("/nonexistent/fuzz-run"), summary)
@@ -90,7 +90,7 @@ def snapshot(path: Path) -> dict[str, tuple[bool, int]]:
 def check(base: Path, argv: list[str]) -> None:
     before = snapshot(base)
     with (
-        mock.patch.object(cli, "execute", fake_execute),
+        mock.patch.object(run_command, "execute", fake_execute),
         mock.patch.object(study_command, "run_study", fake_study),
         mock.patch.object(calibrate_command, "calibrate", lambda *a, **k: []),
     ):
@@ -114,11 +114,13 @@ def run_argv(base: Path) -> st.SearchStrategy[list[str]]:
         st.tuples(st.sampled_from(["--set", "-s"]), fuzzing.SETS),
         st.tuples(st.sampled_from(["--timeout", "--grace"]), fuzzing.VALUES),
         st.tuples(st.just("--out"), paths),
+        st.tuples(st.sampled_from(["--module", "-m"]), fuzzing.VALUES),
+        st.tuples(st.just("--repeat"), fuzzing.VALUES),
         st.tuples(st.sampled_from(["--baseline", "--no-baseline", "--keep-leftovers"])),
         st.tuples(st.sampled_from(["--frobnicate", "-x", "--set", "--tool", "--timeout"])),
     )
     target = st.one_of(
-        st.sampled_from([*cli.registry.SCENARIOS, "all", "list", "-", "--help"]),
+        st.sampled_from([*registry.SCENARIOS, "all", "list", "-", "--", "--help"]),
         paths,
         fuzzing.TYPED,
     )
