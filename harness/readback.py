@@ -152,6 +152,7 @@ SUMMARY = obj(
         ),
         "callsites": list_of(obj({})),
         "tool_overhead": optional(obj({"baseline_run": optional(text)})),
+        "filesystem": optional(obj({})),
         "problems": list_of(text),
         "error": optional(obj({"message": optional(text), "stderr_tail": optional(text)})),
         "leftovers": list_of(obj({"pid": integer, "cmdline": text})),

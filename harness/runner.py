@@ -30,7 +30,7 @@ from harness import (
     rundir,
     scratch,
 )
-from harness.errors import ToolUnavailable
+from harness.errors import HarnessError, ToolUnavailable
 from harness.follow import PythonFollower
 from harness.monitor import Monitor
 from harness.summary import RunSummary, load, save
@@ -98,6 +98,8 @@ def execute(request: RunRequest, progress: Progress | None = None) -> RunOutcome
     problem = request.tool.problem()
     if problem:
         raise ToolUnavailable(f"{request.tool.name}: {problem}")
+    if fs_problem := scratch.output_problem(request.target):
+        raise HarnessError(fs_problem)
     with diskfull.guard(request.out_root):
         run_dir = rundir.create(request.out_root, request.target.name, request.tool.name)
     with rundir.in_progress(run_dir), diskfull.guard(request.out_root, run_dir):
@@ -122,8 +124,8 @@ def _execute_in(request: RunRequest, run_dir: Path, progress: Progress | None) -
         env = dict(os.environ)
         if target.kind == "scenario":
             extra_args += ["--result", str(run_dir / assemble.RESULT_NAME)]
-            if not target.params.get("out_dir"):
-                extra_args += ["--out-dir", str(scratch.output_dir(run_dir.name))]
+            out_args, summary.filesystem = scratch.output_args(stack, target, run_dir.name)
+            extra_args += out_args
             if target.uses_api and not target.params.get("api_url"):
                 api_args, api_env = _api_server(stack, target)
                 extra_args += api_args

@@ -110,3 +110,8 @@ def curve(fitted: Fit, up_to: float, steps: int = 200) -> tuple[list[float], lis
     """Points of the fitted curve from N = 1 to `up_to`, for plotting."""
     ns = np.linspace(1.0, max(up_to, 1.0), steps)
     return ns.tolist(), [fitted.predict(float(v)) for v in ns]
+
+
+def best_within(fitted: Fit, cores: int) -> tuple[int, float]:
+    """The worker count (1..cores) the curve puts highest, and its throughput."""
+    return max(((n, fitted.predict(n)) for n in range(1, max(1, cores) + 1)), key=lambda r: r[1])

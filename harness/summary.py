@@ -9,7 +9,8 @@ Format history (bump SCHEMA and keep loading older versions):
      neither; readers fall back to `split` and `verdict.shares`.
   3: `command` (what ran, or the command line of an attached process) and `python_processes`
      (the Python processes seen: pid, cmdline, which recording covered each); kinds `module`,
-     `command` and `attach`, status `attached`.
+     `command` and `attach`, status `attached`. `filesystem` (where a scenario's output went:
+     kind, type, options, source, backing file) is additive: None in summaries without it.
      Added since, without a bump (older readers ignore them): `leftovers` (processes of the
      run that outlived it) and `disk` (the sizes of the artifacts and the run directory).
 """
@@ -64,6 +65,7 @@ class RunSummary:
     causes: dict[str, Any] = field(default_factory=dict)
     callsites: list[dict[str, Any]] = field(default_factory=list)
     tool_overhead: dict[str, Any] | None = None
+    filesystem: dict[str, Any] | None = None  # where output went: type, options, device
     problems: list[str] = field(default_factory=list)
     error: dict[str, Any] | None = None
     #: Processes of the run still running when it ended by itself: pid, cmdline, running_s,

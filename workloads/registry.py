@@ -11,6 +11,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from workloads.filesystems import KINDS
+
 PARAM_TYPES = {"int": int, "float": float, "str": str, "bool": bool}
 
 
@@ -144,6 +146,14 @@ _BATCH = Param(
 )
 _FORMAT = Param("format", "str", "jsonl", "collection file format", choices=("json", "jsonl"))
 _NESTED = Param("nested", "bool", False, "individual layout: one mkdir'd directory per item")
+_FS = Param(
+    "fs",
+    "str",
+    "disk",
+    "filesystem to write to: the default disk, a fresh tmpfs, or a fresh ext4/xfs/btrfs on a "
+    "loop device (root)",
+    choices=KINDS,
+)
 
 SCENARIOS: dict[str, Scenario] = {
     s.name: s
@@ -210,6 +220,7 @@ SCENARIOS: dict[str, Scenario] = {
                 _FSYNC,
                 _BATCH,
                 _NESTED,
+                _FS,
                 _ENCODER,
                 *_CHECKPOINT,
             ),
@@ -241,6 +252,7 @@ SCENARIOS: dict[str, Scenario] = {
                 _FSYNC,
                 _BATCH,
                 _NESTED,
+                _FS,
                 _ENCODER,
                 *_CHECKPOINT,
                 Param(

@@ -1,12 +1,14 @@
-"""findings.md, the Markdown of a study: the answers to Q1-Q4 with links to their runs, how they
-were measured, what to distrust (unsteady points) and what failed, then every point in one
-table."""
+"""findings.md, the Markdown of a study: the answers to Q1-Q4 with links to their runs (Q4's
+table per filesystem, the storage model and the filesystems after them: render/filesystems.py),
+how they were measured, what to distrust (unsteady points) and what failed, every point in one
+table, and last the recommendation."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+from harness.render import filesystems as fs_sections
 from harness.render import fmt
 from harness.render.base import Renderer
 from harness.render.markdown import table
@@ -54,8 +56,9 @@ def _method(study: Study) -> list[str]:
         f"{hazards.describe(probe.get('end'))} after them (about 30 us on a quiet disk, "
         "150-800 us within a minute of mass deletions). Page cache idle for ~60 s is "
         "evicted, so each scenario's runs follow its warm-up without a pause.",
-        "- `fsync=end` flushes the whole file system (syncfs), so before each such run the "
-        "study ran `sync`: each one paid for its own writes only.",
+        "- Before every run that syncs (`fsync` each, batch or end) and every fsync probe the "
+        "study ran `sync`, so each flush paid for its own writes only, not for dirty pages "
+        "earlier runs left (`fsync=end` is a syncfs of the whole filesystem).",
         "- One representative run per scenario also ran under py-spy and memray: their flame "
         "graphs are in those run directories; Q1's sample split comes from the py-spy run.",
         "",
@@ -119,5 +122,9 @@ class FindingsMarkdown(Renderer[Study], subject="study", format="markdown", exte
         body: list[str] = []
         for key in ("Q1", "Q2", "Q3", "Q4"):
             body += _answer_block(key, answers[key])
+        study = replace(study, answers=answers)
+        body += fs_sections.q4_table(study) + fs_sections.storage(study)
+        body += fs_sections.filesystems(study)
         tail = _method(study) + _warnings(study.points) + _failures(study.points)
-        return "\n".join(head + body + tail + _table(study.points))
+        last = fs_sections.recommendation(study)
+        return "\n".join(head + body + tail + _table(study.points) + last)

@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from harness.render.htmlrenderer import ReportHtml
-from harness.report import datasets, plots
+from harness.render.palette import FAMILY_COLOURS
+from harness.report import datasets, plots, storage_plots
 from harness.report.collect import Collection, collect, href
 from harness.study.questions import PLAN_INGEST_RATE
 from harness.study.results import FINDINGS_NAME, STUDY_NAME, Study
@@ -30,8 +31,10 @@ class Built:
 def _findings(study_dir: Path, study: Study, root: Path) -> dict[str, Any]:
     base = study_dir.relative_to(root)
     answers = []
-    for key in ("Q1", "Q2", "Q3", "Q4"):
+    for key in ("Q1", "Q2", "Q3", "Q4", "storage", "recommendation"):
         a = study.answers.get(key) or {}
+        if not a.get("text"):
+            continue
         cited = [(c["label"], href(study_dir / c["path"], root)) for c in a.get("citations", [])]
         answers.append(
             {
@@ -54,9 +57,36 @@ def _findings(study_dir: Path, study: Study, root: Path) -> dict[str, Any]:
     }
 
 
+def _storage_plots(study: Study | None, out_dir: Path) -> list[tuple[str, str, Any, str]]:
+    """The filesystem plots of a study whose output points ran on several filesystems."""
+    q4 = ((study.answers.get("Q4") or {}).get("data") or {}) if study else {}
+    model = (study.answers.get("storage") or {}) if study else {}
+    if not q4.get("table"):
+        return []
+    return [
+        (
+            "filesystems",
+            "Output by layout, fsync and filesystem",
+            storage_plots.fs_layout_plot(q4["table"], out_dir),
+            "The newest study's output points on each filesystem it could make (fresh "
+            "tmpfs/ext4/xfs/btrfs per group of runs, new directories on the disk).",
+        ),
+        (
+            "storage-model",
+            "Storage model: predicted vs measured",
+            storage_plots.model_plot(model.get("rows") or [], 0.25, out_dir),
+            f"Synced output points against the model {model.get('model', '')}: c from the "
+            "unsynced point, f counted from the writers, L the probe's mean fsync latency. "
+            "Colour: filesystem; marker: layout (circle individual, square nested, triangle "
+            "collection, diamond batched).",
+        ),
+    ]
+
+
 def _plots(coll: Collection, study: Study | None, out_dir: Path) -> list[plots.Plot]:
     cores = (study.meta.get("cores") if study else None) or os.cpu_count() or 1
     source = "the newest study's points" if study else "all runs, grouped by configuration"
+    by_fs = _storage_plots(study, out_dir)
     made = [
         (
             "scaling",
@@ -77,17 +107,36 @@ def _plots(coll: Collection, study: Study | None, out_dir: Path) -> list[plots.P
             plots.stage_plot(datasets.stage_bars(study, coll.rows), out_dir),
             "Share of each pipeline stage's wall time, timed inside the workload.",
         ),
-        (
-            "layouts",
-            "Output layout x fsync",
-            plots.layout_plot(datasets.layout_bars(study, coll.rows), out_dir),
-            f"Output scenario throughput by layout and fsync policy, from {source}.",
+        *(
+            by_fs
+            or [
+                (
+                    "layouts",
+                    "Output layout x fsync",
+                    plots.layout_plot(datasets.layout_bars(study, coll.rows), out_dir),
+                    f"Output scenario throughput by layout and fsync policy, from {source}.",
+                )
+            ]
         ),
         (
             "split",
             "CPU / disk / network / lock / sleep",
             plots.split_plot(datasets.split_bars(coll.rows), out_dir),
             "The monitor's split of thread time, mean over the runs of each configuration.",
+        ),
+        (
+            "causes",
+            "By cause: the verdict's families",
+            plots.split_plot(
+                datasets.split_bars(coll.rows, field="causes"),
+                out_dir,
+                FAMILY_COLOURS,
+                "causes",
+                "Whose time it was: the verdict's families of causes (runs per bar)",
+            ),
+            "The same time by cause: the kernel's work inside fsync counts for disk, its work "
+            "on file metadata and page-cache copies for filesystem, user-mode CPU for cpu; "
+            "wake-up queueing is left out.",
         ),
     ]
     return [

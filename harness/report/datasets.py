@@ -76,16 +76,19 @@ def stage_bars(study: Study | None, rows: list[Row]) -> list[tuple[str, dict[str
     ]
 
 
-def split_bars(rows: list[Row], limit: int = 45) -> list[tuple[str, dict[str, float], int]]:
-    """(label, mean split, runs) per configuration (target, parameters, tool), newest first."""
+def split_bars(
+    rows: list[Row], limit: int = 45, field: str = "split"
+) -> list[tuple[str, dict[str, float], int]]:
+    """(label, mean shares, runs) per configuration (target, parameters, tool), newest first;
+    the shares of each row's `field`: its split, or its causes by family."""
     groups: dict[tuple[str, str, str], list[Row]] = {}
     for r in rows:
-        if r.readable and r.split and "warm-up" not in r.where:
+        if r.readable and getattr(r, field) and "warm-up" not in r.where:
             groups.setdefault((r.target, r.params, r.tool), []).append(r)
     out = []
     for (target, params, tool), members in list(groups.items())[:limit]:
-        keys = members[0].split
-        split = {k: statistics.fmean(m.split.get(k, 0.0) for m in members) for k in keys}
+        keys = {k for m in members for k in getattr(m, field)}
+        split = {k: statistics.fmean(getattr(m, field).get(k, 0.0) for m in members) for k in keys}
         label = f"{target} {params}".strip() + ("" if tool == "none" else f" [{tool}]")
         out.append((label, split, len(members)))
     return out

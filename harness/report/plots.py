@@ -181,26 +181,32 @@ def stage_plot(bars: list[tuple[str, dict[str, float]]], out_dir: Path) -> str |
     return _save(fig, out_dir, "stages")
 
 
-def split_plot(bars: list[tuple[str, dict[str, float], int]], out_dir: Path) -> str | None:
+def split_plot(
+    bars: list[tuple[str, dict[str, float], int]],
+    out_dir: Path,
+    colours: dict[str, tuple[str, str]] = SPLIT_COLOURS,
+    name: str = "split",
+    title: str = "Where the time went: CPU, disk, network, lock, sleep (runs per bar)",
+) -> str | None:
     if not bars:
         return None
     fig = Figure(figsize=(12, 0.26 * len(bars) + 1.6))
     ax = fig.add_subplot()
     labels = [(b[0] if len(b[0]) <= 72 else b[0][:70] + "..") + f" ({b[2]})" for b in bars]
     left = [0.0] * len(bars)
-    for key, (name, colour) in SPLIT_COLOURS.items():
+    for key, (label, colour) in colours.items():
         widths = [100 * b[1].get(key, 0.0) for b in bars]
         if any(widths):
-            ax.barh(labels, widths, left=left, color=colour, label=name, height=0.7)
+            ax.barh(labels, widths, left=left, color=colour, label=label, height=0.7)
             left = [a + b for a, b in zip(left, widths, strict=True)]
     ax.invert_yaxis()
     ax.set_xlim(0, 100)
     ax.tick_params(axis="y", labelsize=8)
     ax.set_xlabel("share of thread time (%)")
-    ax.set_title("Where the time went: CPU, disk, network, lock, sleep (runs per bar)", fontsize=12)
+    ax.set_title(title, fontsize=12, pad=24)
     ax.legend(ncols=4, fontsize=8, frameon=False, loc="lower center", bbox_to_anchor=(0.5, 1.02))
     _style(fig)
-    return _save(fig, out_dir, "split")
+    return _save(fig, out_dir, name)
 
 
 def layout_plot(data: dict[tuple[str, str], tuple[float, ...]], out_dir: Path) -> str | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 SLOW_CREATE_US = 100.0
@@ -35,3 +36,19 @@ def describe(us: float | None) -> str:
     if us >= SLOW_CREATE_US:
         return f"{us:.0f} us per file (slow: recent deletions are still being paid for)"
     return f"{us:.0f} us per file"
+
+
+def settle(
+    probe: Callable[[int], float], max_wait_s: float, interval_s: float = 10.0
+) -> list[float]:
+    """Probe (via `probe(n)`) until creation is no longer slow or `max_wait_s` has passed.
+
+    Deletions age out in about a minute, so a study that starts slow can wait for the disk
+    rather than measure someone else's deletions. Returns every probe's microseconds.
+    """
+    found = [probe(0)]
+    deadline = time.monotonic() + max_wait_s
+    while found[-1] >= SLOW_CREATE_US and time.monotonic() + interval_s <= deadline:
+        time.sleep(interval_s)
+        found.append(probe(len(found)))
+    return found

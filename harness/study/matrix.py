@@ -3,7 +3,10 @@
 Each scenario keeps one item count for all its points, so one data set (warmed once) serves
 them all; the API points size their items to the concurrency instead, so every run makes the
 same few rounds of requests at the server's default latency (the plan's 69 items/s). Workers
-sweep from 1, which the scaling fit needs as its base.
+sweep from 1, which the scaling fit needs as its base; the full study adds the plan's 5, 10 and
+20 processes. Output points repeat on every filesystem that can be made here (fs-major, so each
+filesystem's points of one round run together on one fresh filesystem); the pipeline points
+run on the reference filesystem, where the recommendation is measured too.
 """
 
 from __future__ import annotations
@@ -14,6 +17,28 @@ from typing import Any
 SCENARIO_ORDER = ("output", "ingest_files", "ingest_api", "pipeline")
 PROFILERS = ("py-spy", "memray")
 API_PAGE_SIZE = 10
+FILESYSTEMS = ("disk", "tmpfs", "ext4", "xfs", "btrfs")
+RECOMMENDED_KEY = "pipeline/recommended"  # its parameters are chosen during the study
+PLAN_PROCESSES = (5, 10, 20)  # the plan's Task 3 counts
+# (layout, nested, fsync policies): the quick study keeps the contrasts that matter per
+# filesystem (no fsync against one per item or batch, and batches synced once at the end, the
+# candidate a recommendation with checkpoints needs); the full one adds nested and `end` for all.
+QUICK_LAYOUTS = (
+    ("individual", False, ("none", "each")),
+    ("collection", False, ("none", "each")),
+    ("batched", False, ("none", "batch", "end")),
+)
+FULL_LAYOUTS = (
+    ("individual", False, ("none", "each", "end")),
+    ("individual", True, ("none", "each", "end")),
+    ("collection", False, ("none", "each", "end")),
+    ("batched", False, ("none", "batch", "end")),
+)
+
+
+def reference_fs(filesystems: tuple[str, ...]) -> str:
+    """Where the pipeline and the recommendation run: a fresh journaled ext4 if possible."""
+    return "ext4" if "ext4" in filesystems else "disk"
 
 
 def _plural(n: int, word: str) -> str:
@@ -44,6 +69,7 @@ class Point:
 @dataclass(frozen=True)
 class Sizes:
     output_items: int
+    synced_items: int  # output points that fsync every item: as many flushes per run
     ingest_items: int
     pipeline_items: int
     api_rounds: int
@@ -53,8 +79,10 @@ class Sizes:
     repeat: int
 
 
-QUICK = Sizes(2_000, 6_000, 3_000, 4, (1, 2, 4), (1, 5, 10, 20), (5, 10, 20), 3)
-FULL = Sizes(5_000, 10_000, 10_000, 10, (1, 2, 4, 8, 16), (1, 2, 5, 10, 20), (1, 5, 10, 20, 40), 7)
+QUICK = Sizes(2_000, 200, 6_000, 3_000, 4, (1, 2, 4), (1, 5, 10, 20), (5, 10, 20), 3)
+FULL = Sizes(
+    5_000, 1_000, 10_000, 10_000, 10, (1, 2, 4, 8, 16), (1, 2, 5, 10, 20), (1, 5, 10, 20, 40), 7
+)
 
 
 @dataclass
@@ -64,27 +92,28 @@ class Matrix:
     sizes: Sizes
     cores: int
     points: list[Point] = field(default_factory=list)
+    filesystems: tuple[str, ...] = ("disk",)
 
     def by_scenario(self) -> list[tuple[str, list[Point]]]:
         return [(s, [p for p in self.points if p.scenario == s]) for s in SCENARIO_ORDER]
 
 
-def _output(items: int) -> list[Point]:
+def _output(sizes: Sizes, quick: bool, filesystems: tuple[str, ...]) -> list[Point]:
+    """Layouts x fsync policies on each filesystem. A point that syncs every item writes fewer
+    items (at 1-3 ms per flush here a full-size run would take seconds); per-item rates are
+    comparable across the two sizes."""
     points = []
-    layouts = (
-        ("individual", False, ("none", "each", "end")),
-        ("individual", True, ("none", "each", "end")),
-        ("collection", False, ("none", "each", "end")),
-        ("batched", False, ("none", "batch", "end")),
-    )
-    for layout, nested, policies in layouts:
-        name = "individual nested" if nested else layout
-        for fsync in policies:
-            sets: tuple[tuple[str, Any], ...] = (("items", items), ("layout", layout))
-            sets += (("nested", True),) if nested else ()
-            sets += (("fsync", fsync),)
-            key = f"output/{name.replace(' ', '-')}/fsync-{fsync}"
-            points.append(Point(key, "output", "layout", f"{name}, fsync {fsync}", sets))
+    for fs in filesystems:
+        for layout, nested, policies in QUICK_LAYOUTS if quick else FULL_LAYOUTS:
+            name = "individual nested" if nested else layout
+            for fsync in policies:
+                items = sizes.synced_items if fsync == "each" else sizes.output_items
+                sets: tuple[tuple[str, Any], ...] = (("items", items), ("layout", layout))
+                sets += (("nested", True),) if nested else ()
+                sets += (("fsync", fsync), ("fs", fs))
+                key = f"output/{fs}/{name.replace(' ', '-')}/fsync-{fsync}"
+                label = f"{name}, fsync {fsync}, {fs}"
+                points.append(Point(key, "output", "layout", label, sets))
     return points
 
 
@@ -106,7 +135,9 @@ def _ingest(items: int, sizes: Sizes, cores: int, quick: bool) -> list[Point]:
 
     points = [point("sequential", None), point("sequential", None, "orjson")]
     points += [point("threads", n) for n in sizes.threads]
-    points += [point("processes", n) for n in range(1, 2 * cores + 1)]
+    procs = list(range(1, 2 * cores + 1))
+    procs += [] if quick else [n for n in PLAN_PROCESSES if n > 2 * cores]
+    points += [point("processes", n) for n in procs]
     points += [point("asyncio", n) for n in sizes.asyncio]
     if not quick:
         points += [point("processes", cores, "orjson"), point("threads", cores, "orjson")]
@@ -140,8 +171,8 @@ def _api(sizes: Sizes) -> list[Point]:
     return points
 
 
-def _pipeline(items: int, cores: int) -> list[Point]:
-    base = (("items", items),)
+def _pipeline(items: int, cores: int, fs: str) -> list[Point]:
+    base = (("items", items), ("fs", fs))
     concurrent = (("ingest_mode", "processes"), ("workers", cores))
     variants = (
         ("sequential", "sequential", ()),
@@ -154,16 +185,18 @@ def _pipeline(items: int, cores: int) -> list[Point]:
         ),
         ("checkpoint", "sequential, checkpoint every 500", (("checkpoint_every", 500),)),
     )
-    return [
+    points = [
         Point(f"pipeline/{key}", "pipeline", "pipeline", label, base + extra)
         for key, label, extra in variants
     ]
+    label = "recommended configuration (chosen from the points measured before it)"
+    return [*points, Point(RECOMMENDED_KEY, "pipeline", "pipeline", label, base)]
 
 
 def representatives(matrix: Matrix) -> list[Point]:
     """One run per scenario under each profiler, for flame graphs and the Q1 cross-check."""
     chosen = {
-        "output": "output/individual/fsync-none",
+        "output": "output/disk/individual/fsync-none",
         "ingest_files": "ingest_files/sequential",
         "ingest_api": "ingest_api/asyncio-10",
         "pipeline": "pipeline/sequential",
@@ -191,15 +224,16 @@ def representatives(matrix: Matrix) -> list[Point]:
     return out
 
 
-def build(quick: bool, cores: int) -> Matrix:
-    """The full matrix (or the quick one: smaller sizes and sweeps), profiler runs included."""
+def build(quick: bool, cores: int, filesystems: tuple[str, ...] = ("disk",)) -> Matrix:
+    """The full matrix (or the quick one: smaller sizes and sweeps), profiler runs included,
+    with output points on each of `filesystems` (those that can be made here)."""
     sizes = QUICK if quick else FULL
-    matrix = Matrix(sizes, cores)
+    matrix = Matrix(sizes, cores, filesystems=filesystems)
     matrix.points = [
-        *_output(sizes.output_items),
+        *_output(sizes, quick, filesystems),
         *_ingest(sizes.ingest_items, sizes, cores, quick),
         *_api(sizes),
-        *_pipeline(sizes.pipeline_items, cores),
+        *_pipeline(sizes.pipeline_items, cores, reference_fs(filesystems)),
     ]
     matrix.points += representatives(matrix)
     return matrix

@@ -11,6 +11,7 @@ from typing import Any
 
 from harness import scaling
 from harness.stats import compare
+from harness.study import causes, more_cores, output_answers, recommend
 from harness.study.results import PointResult, Study
 
 QUESTIONS = {
@@ -100,6 +101,7 @@ def q1(study: Study) -> dict[str, Any]:
         )
     else:
         text += "; py-spy gave no samples to cross-check."
+    text += _stage_causes(study, seq)
     variants, concurrent_verdict = [], None
     for key, what in (
         ("pipeline/concurrent", "concurrent ingest"),
@@ -127,6 +129,21 @@ def q1(study: Study) -> dict[str, Any]:
         shares=shares,
         samples=samples,
     )
+
+
+def _stage_causes(study: Study, seq: PointResult) -> str:
+    """Where each stage's time goes, from the stage's own scenario run like the pipeline's."""
+    fs = seq.params.get("fs", "disk")
+    found = []
+    for stage, key in (
+        ("output", f"output/{fs}/individual/fsync-none"),
+        ("ingest", "ingest_files/sequential"),
+    ):
+        p = _ok(study.point(key))
+        where = causes.describe(p.causes, p.split) if p else None
+        if where:
+            found.append(f"{stage} ({p.label}): {where}")
+    return (" By stage, in its own scenario: " + "; ".join(found) + ".") if found else ""
 
 
 def _mode_points(study: Study, scenario: str, mode: str) -> list[PointResult]:
@@ -242,53 +259,26 @@ def q3(study: Study) -> dict[str, Any]:
         text += f" Still rising at the largest N tried: {', '.join(rising)}."
     else:
         text += " Every sweep peaked inside the range tried."
+    text += more_cores.oversubscription_text(study)
+    predicted = more_cores.predict(study)
+    if predicted:
+        text += " " + predicted["text"]
     cited = [c for sweep in found.values() for c in sweep["cited"][:1]]
-    return _answer("Q3", text, cited, sweeps=found, cores=cores)
+    return _answer("Q3", text, cited, sweeps=found, cores=cores, more_cores=predicted)
 
 
 def q4(study: Study) -> dict[str, Any]:
-    pts = study.group("layout")
-    if len(pts) < 2:
-        return _missing("Q4", "fewer than two output points succeeded")
-    fast, slow = _best(pts), min(pts, key=_median)
-    lead = "No" if compare(fast.spread, slow.spread) == "same" else "Yes"
-    text = (
-        f"{lead}: {fast.label} writes {rate(fast)} and {slow.label} {rate(slow)} "
-        f"({_ratio(fast, slow):.1f}x apart)"
-    )
-    costs = []
-    by_key = {p.key: p for p in pts}
-    for layout in ("individual", "individual-nested", "collection", "batched"):
-        none = by_key.get(f"output/{layout}/fsync-none")
-        synced = by_key.get(f"output/{layout}/fsync-each") or by_key.get(
-            f"output/{layout}/fsync-batch"
-        )
-        if none and synced:
-            costs.append(f"{layout.replace('-', ' ')} {_ratio(synced, none):.2f}x")
-    if costs:
-        text += (
-            "; fsync per item (per batch for batched) keeps "
-            + ", ".join(costs)
-            + " of the unsynced throughput"
-        )
-    text += "."
-    ingest = _ok(study.point("ingest_files/sequential"))
-    slower_plan = sum(_median(p) < PLAN_INGEST_RATE for p in pts)
-    if ingest:
-        slower = sum(_median(p) < _median(ingest) for p in pts)
-        text += (
-            f" {slower} of {len(pts)} output configurations are slower than the sequential "
-            f"ingestion measured here ({rate(ingest)}) and {slower_plan} slower than the plan's "
-            f"{PLAN_INGEST_RATE:,.0f} items/s baseline."
-        )
-    else:
-        text += (
-            f" {slower_plan} of {len(pts)} configurations are slower than the plan's "
-            f"{PLAN_INGEST_RATE:,.0f} items/s ingestion baseline."
-        )
-    layouts = {p.key: _median(p) for p in pts}
-    return _answer("Q4", text, _cite(fast, slow, *pts, ingest), layouts=layouts)
+    return output_answers.q4(study, QUESTIONS["Q4"], PLAN_INGEST_RATE)
 
 
 def answer_all(study: Study) -> dict[str, dict[str, Any]]:
-    return {"Q1": q1(study), "Q2": q2(study), "Q3": q3(study), "Q4": q4(study)}
+    """Q1-Q4, then the storage model ("storage") and the recommendation ("recommendation")."""
+    fs = study.meta.get("reference_fs") or "disk"
+    return {
+        "Q1": q1(study),
+        "Q2": q2(study),
+        "Q3": q3(study),
+        "Q4": q4(study),
+        "storage": output_answers.storage_answer(study),
+        "recommendation": recommend.evaluate(study, fs) or {},
+    }

@@ -15,6 +15,7 @@ from typing import Any
 
 from harness import readback
 from harness.stats import Spread, spread
+from harness.study.causes import mean_causes
 from harness.study.matrix import Point
 from harness.summary import SPLIT_KEYS, RunSummary, write_json_atomic
 
@@ -34,6 +35,7 @@ class RunRecord:
     wall_s: float | None = None
     cache: str = "unknown"
     error: str | None = None
+    sys_per_item_us: float | None = None  # system CPU of the timed work per item
 
 
 @dataclass
@@ -58,6 +60,9 @@ class PointResult:
     cache: dict[str, int] = field(default_factory=dict)
     warning: str | None = None
     samples: dict[str, Any] | None = None  # py-spy runs: samples by stage
+    sys_per_item_us: float | None = None  # median over the runs
+    filesystem: dict[str, Any] | None = None  # the median run's output mount
+    causes: dict[str, Any] | None = None  # mean cause and family shares, when runs have them
 
     @property
     def spread(self) -> Spread | None:
@@ -151,13 +156,27 @@ def cache_state(io: dict[str, Any]) -> str:
     return "warm" if disk <= WARM_SHARE * chars else "cold"
 
 
-def record(summary: RunSummary, rel_dir: str) -> RunRecord:
+def _sys_per_item_us(result: dict[str, Any] | None) -> float | None:
+    timed, items = (result or {}).get("timed_cpu"), (result or {}).get("items_in")
+    if not timed or not items:
+        return None
+    return round(1e6 * timed["sys_s"] / items, 2)
+
+
+def record(summary: RunSummary, rel_dir: str, result: dict[str, Any] | None = None) -> RunRecord:
+    """A run's record; `result` is the workload's result JSON, when there is one."""
     error = (summary.error or {}).get("message")
     items_per_s = summary.throughput.get("items_per_s") if summary.status == "ok" else None
     if summary.status == "ok" and items_per_s is None:
         error = "the run ended without a throughput (no workload result)"
     return RunRecord(
-        rel_dir, summary.status, items_per_s, summary.wall_s, cache_state(summary.io), error
+        rel_dir,
+        summary.status,
+        items_per_s,
+        summary.wall_s,
+        cache_state(summary.io),
+        error,
+        _sys_per_item_us(result),
     )
 
 
@@ -195,6 +214,10 @@ def aggregate(point: Point, pairs: list[tuple[RunRecord, RunSummary | None]]) ->
     }
     peaks = [s.memory.get("peak_rss_mb") for _, s in good if s.memory.get("peak_rss_mb")]
     result.peak_rss_mb = round(statistics.median(peaks), 1) if peaks else None
+    sys_items = [r.sys_per_item_us for r, _ in good if r.sys_per_item_us is not None]
+    result.sys_per_item_us = round(statistics.median(sys_items), 2) if sys_items else None
+    result.filesystem = getattr(median_summary, "filesystem", None)
+    result.causes = mean_causes([s for _, s in good])
     return result
 
 

@@ -343,7 +343,11 @@ def test_pool_parent_is_parked_after_its_start_up(run_monitored: RunMonitored) -
     )
     r = run.report
     main = next(t for t in r.threads if t["tid"] == run.pid)
-    assert main["on_cpu_s"] >= 0.05 and main["on_cpu_s"] > 0.03 * main["lifetime_s"], main
+    assert main["on_cpu_s"] >= 0.05, main
+    if main["on_cpu_s"] <= 0.03 * main["lifetime_s"]:
+        # Workers slowed by other programs stretch the parent's life until its start-up is
+        # under the 2% a parked thread may spend on a CPU: then this checks nothing.
+        pytest.skip(f"the parent lived {main['lifetime_s']:.1f} s: the machine is busy")
     assert main["parked"], main
     workers = [t for t in r.threads if t["pid"] != run.pid]
     assert len(workers) == 2 and not any(t["parked"] for t in workers), workers

@@ -15,8 +15,8 @@ SCRIPTS = {
         1,
         "RuntimeError: boom",
     ),
-    "exits_3": (
-        "import sys\nx = sum(range(2_000_000))\nprint('giving up', file=sys.stderr)\nsys.exit(3)\n",
+    "exits_3": (  # long enough for a profiler that attaches to a loaded machine to sample it
+        WORK + "import sys\nprint('giving up', file=sys.stderr)\nsys.exit(3)\n",
         3,
         "giving up",
     ),

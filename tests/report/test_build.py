@@ -148,3 +148,27 @@ def test_index_is_replaced_atomically(tmp_path, monkeypatch):
 def test_building_leaves_no_temporary_files(built):
     leftovers = [p for p in built.index.parent.rglob(".*") if p.is_file()]
     assert leftovers == []
+
+
+def test_a_study_over_filesystems_gets_the_filesystem_and_model_plots(root):
+    from tests.render.test_findings_filesystems import _study
+
+    path = root / "study-20261128T120000Z"
+    path.mkdir()
+    s = _study()
+    s.meta["started_at"] = "2026-11-28T12:00:00"
+    save(s, path)
+
+    built = build(root)
+
+    names = {p.name for p in built.plots}
+    assert {"filesystems", "storage-model"} <= names and "layouts" not in names
+    svg = (root / next(p.file for p in built.plots if p.name == "storage-model")).read_text()
+    assert "<svg" in svg
+    html = built.index.read_text()
+    assert 'src="report/filesystems.svg"' in html and 'src="report/storage-model.svg"' in html
+    # the recommendation and the HDD answer lead the page with Q1-Q4
+    assert "Predicted 13,811 items/s from the measured stage costs" in html
+    assert "measured 13,000 items/s, 0.94 of the prediction (within 20%)" in html
+    assert "2.17x the sequential pipeline (6,000 items/s; faster)" in html
+    assert "Answer (prediction): with fsync per item a spinning disk" in html

@@ -20,6 +20,7 @@ def point(
     tool: str = "none",
     jitter: float = 0.02,
     status: str = "ok",
+    items: int | None = None,
 ) -> PointResult:
     """A point whose three runs lie within ±`jitter` of `median`."""
     scenario = key.split("/")[0]
@@ -29,9 +30,10 @@ def point(
         )
         for i, f in enumerate((1.0, 1 - jitter, 1 + jitter))
     ]
-    result = PointResult(
-        key, scenario, group or _group(key), label or key, params or _params(key), tool, runs
-    )
+    params = params or _params(key)
+    if items is not None:
+        params["items"] = items
+    result = PointResult(key, scenario, group or _group(key), label or key, params, tool, runs)
     result.status = status
     if status == "ok":
         result.throughput = spread([r.items_per_s for r in runs]).to_dict()
@@ -57,9 +59,11 @@ def _params(key: str) -> dict[str, Any]:
         mode, _, workers = part.partition("-")
         return {"mode": mode, **({"workers": int(workers)} if workers else {})}
     if key.startswith("output"):
+        parts = key.split("/")
+        fs, part = (parts[1], parts[2]) if len(parts) == 4 else ("disk", part)
         nested = part == "individual-nested"
         layout = "individual" if nested else part
-        return {"layout": layout, "nested": nested, "fsync": key.split("fsync-")[1]}
+        return {"layout": layout, "nested": nested, "fsync": key.split("fsync-")[1], "fs": fs}
     return {}
 
 

@@ -12,6 +12,7 @@ from rich.console import Console
 from harness import rundir
 from harness.runner import RunOutcome
 from harness.study import execute as study_execute
+from harness.study.matrix import FILESYSTEMS
 from harness.study.results import FINDINGS_NAME, load
 from harness.summary import RunSummary, save
 
@@ -71,7 +72,8 @@ def test_failed_points_are_recorded_and_the_study_goes_on(tmp_path, monkeypatch,
     assert "Output is the bottleneck" in text
     printed = console.file.getvalue()
     assert "FAILED ingest_api: sequential: the target exited with code 1: boom" in printed
-    assert study.meta["runs"] == len(study_execute.plan(study_execute.build(True, 2), 2))
+    made = tuple(k for k in FILESYSTEMS if k not in study.meta["unavailable_filesystems"])
+    assert study.meta["runs"] == len(study_execute.plan(study_execute.build(True, 2, made), 2))
 
 
 def test_an_interrupted_study_still_writes_what_it_measured(tmp_path, monkeypatch, console):
@@ -85,3 +87,29 @@ def test_an_interrupted_study_still_writes_what_it_measured(tmp_path, monkeypatc
     assert "ok" in statuses and "skipped" in statuses
     assert (study_dir / FINDINGS_NAME).is_file()
     assert "not run: the study was interrupted" in (study_dir / FINDINGS_NAME).read_text()
+
+
+@pytest.mark.slow  # a minute: every output group makes its filesystem
+def test_the_full_study_adds_the_plans_processes_and_a_recommendation(
+    tmp_path, monkeypatch, console
+):
+    monkeypatch.setenv("PIPEPROF_FS_ROOT", str(tmp_path / "fs"))
+    monkeypatch.setattr(study_execute, "execute", FakeRunner())
+
+    study = load(study_execute.run_study(False, 1, tmp_path / "profiles", console))
+
+    keys = {p.key for p in study.points if p.ok}
+    assert {f"ingest_files/processes-{n}" for n in (1, 2, 3, 4, 5, 10, 20)} <= keys
+    made = [fs for fs in FILESYSTEMS if fs not in study.meta["unavailable_filesystems"]]
+    for fs in made:
+        assert f"output/{fs}/individual-nested/fsync-end" in keys
+    chosen = study.meta["recommendation"]
+    assert chosen["params"]["checkpoint_every"] == 1000
+    recommended = study.point("pipeline/recommended")
+    assert recommended.params["fs"] == study.meta["reference_fs"]
+    assert recommended.params["output_layout"] == chosen["params"]["output_layout"]
+    assert recommended.label.startswith("recommended: ")
+    text = (
+        (study.meta and (tmp_path / "profiles").glob("study-*/findings.md")).__next__().read_text()
+    )
+    assert text.split("\n## ")[-1].startswith("Recommendation")

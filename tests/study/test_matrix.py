@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from harness.study.execute import plan
-from harness.study.matrix import build
+from harness.study.matrix import FILESYSTEMS, build
 
 
 def keys(matrix) -> set[str]:
@@ -11,19 +11,16 @@ def keys(matrix) -> set[str]:
 
 
 def test_quick_matrix_covers_every_scenario_the_plan_asks_for():
-    matrix = build(quick=True, cores=2)
+    matrix = build(quick=True, cores=2, filesystems=FILESYSTEMS)
     k = keys(matrix)
 
-    assert {
-        f"output/{layout}/fsync-{f}"
-        for layout in ("individual", "individual-nested", "collection")
-        for f in ("none", "each", "end")
-    } <= k
-    assert {
-        "output/batched/fsync-none",
-        "output/batched/fsync-batch",
-        "output/batched/fsync-end",
-    } <= k
+    for fs in FILESYSTEMS:
+        assert {
+            f"output/{fs}/{layout}/fsync-{f}"
+            for layout in ("individual", "collection")
+            for f in ("none", "each")
+        } <= k
+        assert {f"output/{fs}/batched/fsync-none", f"output/{fs}/batched/fsync-batch"} <= k
     assert {"ingest_files/sequential", "ingest_files/sequential/orjson"} <= k
     assert {f"ingest_files/asyncio-{n}" for n in (5, 10, 20)} <= k
     assert {f"ingest_files/processes-{n}" for n in (1, 2, 3, 4)} <= k
@@ -34,7 +31,9 @@ def test_quick_matrix_covers_every_scenario_the_plan_asks_for():
         "pipeline/concurrent",
         "pipeline/concurrent-batched",
         "pipeline/checkpoint",
+        "pipeline/recommended",
     } <= k
+    assert {p.params["fs"] for p in matrix.points if p.scenario == "pipeline"} == {"ext4"}
     profiled = {(p.scenario, p.tool) for p in matrix.points if p.group == "profile"}
     assert profiled == {
         (s, t)
@@ -43,11 +42,27 @@ def test_quick_matrix_covers_every_scenario_the_plan_asks_for():
     }
 
 
-def test_processes_sweep_follows_the_core_count_and_full_is_a_superset():
-    assert {
-        p.params["workers"] for p in build(True, 3).points if p.params.get("mode") == "processes"
-    } == {1, 2, 3, 4, 5, 6}
+def test_processes_sweep_follows_the_core_count_and_full_adds_the_plans_counts():
+    def procs(quick: bool, cores: int) -> set[int]:
+        points = build(quick, cores).points
+        return {p.params["workers"] for p in points if p.params.get("mode") == "processes"}
+
+    assert procs(True, 3) == {1, 2, 3, 4, 5, 6}
+    assert procs(False, 2) == {1, 2, 3, 4, 5, 10, 20}
+    assert procs(False, 3) == {1, 2, 3, 4, 5, 6, 10, 20}
     assert keys(build(quick=True, cores=2)) <= keys(build(quick=False, cores=2))
+
+
+def test_full_output_points_cover_every_layout_and_policy_on_every_filesystem():
+    matrix = build(quick=False, cores=2, filesystems=("disk", "xfs"))
+    output = [p for p in matrix.points if p.scenario == "output" and p.tool == "none"]
+    assert len(output) == 2 * 12
+    assert {p.params["fs"] for p in output} == {"disk", "xfs"}
+    # fs-major: each filesystem's points run together, so one fresh filesystem serves a round
+    order = [p.params["fs"] for p in output]
+    assert order == sorted(order, key=("disk", "xfs").index)
+    pipeline = {p.params["fs"] for p in matrix.points if p.scenario == "pipeline"}
+    assert pipeline == {"disk"}  # no ext4 here: the pipeline stays on the default disk
 
 
 def test_api_items_grow_with_concurrency_so_every_run_makes_the_same_rounds():

@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 
 from harness import scaling
+from harness.study.causes import mean_causes
 from harness.study.questions import answer_all, q1, q2, q3, q4
 from harness.study.results import Study
+from harness.summary import RunSummary
 
 from .builders import ingest_study, point
 
@@ -111,22 +113,66 @@ def test_q3_uses_sequential_as_the_base_when_a_mode_has_no_single_worker_point()
     assert "Still rising at the largest N tried: API ingest, asyncio" in text
 
 
-def test_q4_compares_layouts_fsync_and_the_ingestion_baselines():
+def test_q4_compares_layouts_and_fsync_on_each_filesystem():
     points = [
-        point("output/individual/fsync-none", 20_000),
-        point("output/individual/fsync-each", 2_000),
-        point("output/collection/fsync-none", 90_000),
-        point("output/collection/fsync-each", 1_000),
+        point("output/ext4/individual/fsync-none", 20_000, label="individual, fsync none, ext4"),
+        point("output/ext4/individual/fsync-each", 2_000, label="individual, fsync each, ext4"),
+        point("output/ext4/collection/fsync-none", 90_000, label="collection, fsync none, ext4"),
+        point("output/ext4/collection/fsync-each", 1_000, label="collection, fsync each, ext4"),
+        point("output/tmpfs/individual/fsync-none", 40_000, label="individual, fsync none, tmpfs"),
+        point("output/tmpfs/individual/fsync-each", 39_000, label="individual, fsync each, tmpfs"),
         point("ingest_files/sequential", 30_000),
     ]
+    points[3].split = {"on_cpu": 0.1, "disk_wait": 0.88, "other": 0.02}
+    points[3].sys_per_item_us = 41.5
+
+    answer = q4(Study(points=points))
+    text = answer["text"]
+
+    assert text.startswith("Yes, on each of the 2 filesystem(s) measured (tmpfs, ext4)")
+    assert "overall collection, fsync none, ext4 writes 90,000 items/s (±2%)" in text
+    assert "(90.0x apart)" in text
+    assert (
+        "ext4: collection, fsync none 90,000 items/s (±2%) down to collection, fsync each" in text
+    )
+    assert "fsync keeps individual 0.10x, collection 0.01x" in text
+    assert "the slowest is disk 88%, cpu 10% of thread time (monitor split)" in text
+    assert "tmpfs: individual, fsync none 40,000 items/s" in text and "individual 0.97x" in text
+    assert "3 of 6 output points are slower than the sequential ingestion" in text
+    cell = answer["data"]["table"]["ext4"]["collection|each"]
+    assert cell["median"] == 1_000 and cell["sys_per_item_us"] == 41.5
+
+
+def test_q4_quotes_causes_when_the_runs_carry_them():
+    points = [
+        point("output/ext4/individual/fsync-none", 20_000),
+        point("output/ext4/individual/fsync-each", 1_000),
+    ]
+    summaries = [
+        RunSummary("r", "output", "scenario", "none", causes=c)
+        for c in (
+            {
+                "families": {"disk": 0.90, "cpu": 0.08},
+                "shares": {"device": 0.8, "kernel:durability": 0.1, "python": 0.07},
+                "device_by_family": {"durability": 1.2},
+            },
+            {
+                "families": {"disk": 0.98, "cpu": 0.02},
+                "shares": {"device": 0.9, "kernel:durability": 0.1, "python": 0.01},
+                "device_by_family": {"durability": 1.3},
+            },
+            {},  # an older run without causes is left out of the mean
+        )
+    ]
+    points[1].causes = mean_causes(summaries)
 
     text = q4(Study(points=points))["text"]
 
-    assert text.startswith("Yes: output/collection/fsync-none writes 90,000 items/s")
-    assert "(90.0x apart)" in text
-    assert "individual 0.10x, collection 0.01x of the unsynced throughput" in text
-    assert "3 of 4 output configurations are slower than the sequential ingestion" in text
-    assert "2 slower than the plan's 2,797 items/s baseline" in text
+    assert points[1].causes["runs"] == 2
+    assert (
+        "the slowest is disk 94% by cause, of it waiting on the device (fsync) 89%, "
+        "fsync in the kernel 11%" in text
+    )
 
 
 def test_every_question_says_it_was_not_answered_when_its_points_failed():
@@ -134,9 +180,11 @@ def test_every_question_says_it_was_not_answered_when_its_points_failed():
 
     answers = answer_all(Study(points=[failed]))
 
-    assert set(answers) == {"Q1", "Q2", "Q3", "Q4"}
-    for answer in answers.values():
-        assert answer["text"].startswith("Not answered")
+    assert set(answers) == {"Q1", "Q2", "Q3", "Q4", "storage", "recommendation"}
+    for key in ("Q1", "Q2", "Q3", "Q4"):
+        assert answers[key]["text"].startswith("Not answered")
+    assert answers["storage"]["rows"] == [] and answers["storage"]["within"] is False
+    assert answers["recommendation"] == {}
     assert answers["Q1"]["citations"][0]["path"] == failed.runs[0].dir
 
 

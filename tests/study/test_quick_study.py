@@ -7,8 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from harness.study.matrix import FILESYSTEMS
 from harness.study.results import FINDINGS_NAME, load
 from harness.summary import load as load_summary
+from tests.workloads.fs_support import leftovers
+from workloads import filesystems
 
 pytestmark = pytest.mark.slow
 
@@ -78,3 +81,24 @@ def test_profiler_runs_have_their_artifacts(quick_study):
     assert (quick_study.study_dir / pyspy.median_run / "flamegraph.svg").is_file()
     assert pyspy.samples and pyspy.samples["staged"] > 0
     assert (quick_study.study_dir / memray.median_run / "memray-flamegraph.html").is_file()
+
+
+def test_q4_is_answered_per_filesystem_and_nothing_of_them_is_left(quick_study):
+    study = load(quick_study.study_dir)
+    made = [k for k in FILESYSTEMS if not filesystems.unavailable(k)]
+    assert list(study.answers["Q4"]["data"]["table"]) == made
+    for fs in made:
+        points = [p for p in study.group("layout") if p.params["fs"] == fs]
+        assert {(p.params["layout"], p.params["fsync"]) for p in points} >= {
+            ("individual", "none"),
+            ("individual", "each"),
+            ("batched", "batch"),
+        }
+        assert all(p.sys_per_item_us is not None and p.filesystem for p in points)
+        if fs != "disk":
+            assert {p.filesystem["type"] for p in points} == {fs}
+        assert study.meta["filesystems"][fs]["fsync"]["create"]["n"] >= 300
+    text = (quick_study.study_dir / FINDINGS_NAME).read_text()
+    assert "| layout, fsync | " + " | ".join(made) + " |" in text
+    assert "## Recommendation" in text.split("## All points")[1]
+    assert leftovers(quick_study.fs_root) == []

@@ -63,7 +63,8 @@ def test_report_in_chromium(quick_study):
     assert page["rows"] == len(runs)
     assert sorted(page["names"]) == sorted(d.name for d in runs)
     assert page["plots"] >= 4 and page["plotsLoaded"] == page["plots"]
-    assert len(page["answers"]) == 4 and all(len(a) > 40 for a in page["answers"])
+    # Q1-Q4, the storage model's answer and the recommendation
+    assert len(page["answers"]) == 6 and all(len(a) > 40 for a in page["answers"])
     assert page["filtered"] == sum(1 for r in built.collection.rows if r.tool == "py-spy") > 0
     assert set(page["filteredTools"]) == {"py-spy"}
     assert page["count"].startswith(f"{page['filtered']} of {len(runs)}")

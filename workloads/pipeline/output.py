@@ -2,7 +2,11 @@
 
 Every writer supports the four fsync policies (`none`, `each`, `batch`, `end`) and a
 `commit()` that makes what was written so far recoverable and returns the state a checkpoint
-needs to resume from there without writing an item twice:
+needs to resume from there without writing an item twice. Under every policy but `none` a
+commit also makes the items so far durable, so a checkpoint never records a position whose
+items a power cut could still take back: with `end`, a crash costs at most the items since
+the last checkpoint (redone on resume), not the whole run. `none` promises nothing beyond the
+page cache (a killed process loses nothing; a power cut may).
 - individual files are named by item id, so rewriting after a crash replaces, never duplicates;
 - the collection is appended to a temp file whose committed length the checkpoint records
   (resume truncates to it) and renamed into place when complete;
@@ -145,12 +149,13 @@ class IndividualWriter(Writer):
         if self.fsync in ("each", "batch") and self._dirs_touched:
             fsync_dir(self.items_dir)
             self._dirs_touched = False
+        elif self.fsync == "end" and self._dirs_touched:
+            syncfs(self.items_dir)  # one flush for every file since the last commit
+            self._dirs_touched = False
         return {}
 
     def close(self) -> None:
         self.commit()
-        if self.fsync == "end":
-            syncfs(self.items_dir)
 
 
 class CollectionWriter(Writer):
@@ -196,10 +201,10 @@ class CollectionWriter(Writer):
         self.position += len(items)
 
     def commit(self) -> dict[str, Any]:
-        if self.fsync in ("each", "batch"):
-            self._sync()
-        else:
+        if self.fsync == "none":
             self._file.flush()
+        else:
+            self._sync()
         return {"offset": self._file.tell(), "count": self._count}
 
     def close(self) -> None:
@@ -224,7 +229,7 @@ class BatchedWriter(Writer):
         for stale in self.batches_dir.glob("*.tmp"):  # left by a crash mid-batch
             stale.unlink()
         self._buffer: list[dict[str, Any]] = []
-        self._flushed = self.position
+        self._flushed = self._synced = self.position
 
     def _flush(self, count: int) -> None:
         items, self._buffer = self._buffer[:count], self._buffer[count:]
@@ -256,12 +261,13 @@ class BatchedWriter(Writer):
     def commit(self) -> dict[str, Any]:
         if self._buffer:
             self._flush(len(self._buffer))
+        if self.fsync == "end" and self._flushed > self._synced:
+            syncfs(self.batches_dir)
+            self._synced = self._flushed
         return {}
 
     def close(self) -> None:
         self.commit()
-        if self.fsync == "end":
-            syncfs(self.batches_dir)
 
 
 def make_writer(layout: str, out_dir: Path, *, nested: bool = False, **kwargs: Any) -> Writer:
