@@ -24,7 +24,7 @@ from typing import Any
 
 import psutil
 
-from harness import assemble, rundir
+from harness import assemble, diskfull, rundir
 from harness.errors import HarnessError
 from harness.follow import PythonFollower
 from harness.monitor import Monitor
@@ -69,10 +69,22 @@ def check(request: AttachRequest) -> None:
 
 def execute(request: AttachRequest, progress: Progress | None = None) -> RunOutcome:
     """Watch and profile `request.pid` for the window; the run directory and its summary."""
+    command = _cmdline(request.pid)
+    name = os.path.basename(command[0]) if command else f"pid{request.pid}"
+    with diskfull.guard(request.out_root):
+        run_dir = rundir.create(request.out_root, name, request.tool.name)
+    with rundir.in_progress(run_dir), diskfull.guard(request.out_root, run_dir):
+        return _execute_in(request, run_dir, name, command, progress)
+
+
+def _execute_in(
+    request: AttachRequest,
+    run_dir: Path,
+    name: str,
+    command: list[str],
+    progress: Progress | None,
+) -> RunOutcome:
     pid, tool = request.pid, request.tool
-    command = _cmdline(pid)
-    name = os.path.basename(command[0]) if command else f"pid{pid}"
-    run_dir = rundir.create(request.out_root, name, tool.name)
     summary = RunSummary(
         run_id=run_dir.name,
         target=name,

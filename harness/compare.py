@@ -7,6 +7,7 @@ can be compared again later without profiling.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,14 @@ from harness.errors import HarnessError
 from harness.render import fmt
 from harness.render.flamegraph import DiffFlameGraph
 from harness.stats import ratio
-from harness.summary import SPLIT_KEYS, SUMMARY_NAME, RunSummary, find_runs, load
+from harness.summary import (
+    SPLIT_KEYS,
+    SUMMARY_NAME,
+    RunSummary,
+    find_runs,
+    load,
+    write_json_atomic,
+)
 
 #: Changes of a figure smaller than this (as a ratio) or a share smaller than this (in percentage
 #: points) are printed plainly rather than marked better or worse.
@@ -26,6 +34,9 @@ NOTABLE_PP = 2.0
 #: work: two identical runs here measured 937 and 4,560 items/s at 73% and 0.1% CPU wait.
 CONTENDED = 0.2
 MISSING = object()
+#: The record beside a compare page naming its two runs (`<page stem>.compare.json`).
+RECORD_SUFFIX = ".compare.json"
+RECORD_KIND = "pipeprof-compare"
 SECTION_TITLES = {
     "time": "Time and throughput",
     "cpu": "CPU",
@@ -264,3 +275,25 @@ def diff_flamegraph(c: Comparison) -> tuple[str | None, str | None]:
 def _label(c: Comparison, side: str) -> str:
     differing = ", ".join(f"{p.key}={p.value(side)}" for p in c.differing_params)
     return differing or (c.a.run_id if side == "a" else c.b.run_id)
+
+
+def record_path(html_path: Path) -> Path:
+    return html_path.with_name(f"{html_path.stem}{RECORD_SUFFIX}")
+
+
+def write_record(c: Comparison, html_path: Path) -> Path:
+    """Beside the page, which runs it shows: `harness prune` keeps runs a compare references."""
+    path = record_path(html_path)
+    where = path.parent.resolve()
+    runs = [d.resolve() for d in (c.a_dir, c.b_dir)]
+    write_json_atomic(
+        path,
+        {
+            "kind": RECORD_KIND,
+            "schema": 1,
+            "html": html_path.name,
+            "runs": [str(r) for r in runs],
+            "runs_relative": [os.path.relpath(r, where) for r in runs],
+        },
+    )
+    return path

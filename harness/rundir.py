@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import platform
 import re
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -14,9 +17,12 @@ from typing import Any
 import psutil
 
 from harness.errors import HarnessError
-from harness.summary import MANIFEST_NAME, write_json_atomic
+from harness.summary import MANIFEST_NAME, SUMMARY_NAME, write_json_atomic
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+#: Held (flock) by the harness while the run goes on; the kernel drops the lock when the
+#: harness ends, however it ends, so a crash never leaves a run "in progress".
+LOCK_NAME = ".in-progress.lock"
 PACKAGES = ("pipeprof", "py-spy", "scalene", "memray", "viztracer", "psutil", "orjson", "aiohttp")
 
 
@@ -49,6 +55,36 @@ def create(root: Path, target: str, tool: str, now: datetime | None = None) -> P
     raise HarnessError(f"--out {root}: too many runs named {base}; choose another --out")
 
 
+@contextmanager
+def in_progress(run_dir: Path) -> Iterator[None]:
+    """Mark `run_dir` as in progress for the block (an exclusive flock on its lock file)."""
+    fd = os.open(run_dir / LOCK_NAME, os.O_CREAT | os.O_RDWR | os.O_CLOEXEC, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        with suppress(OSError):
+            (run_dir / LOCK_NAME).unlink()
+        os.close(fd)  # releases the lock
+
+
+def is_in_progress(run_dir: Path) -> bool:
+    """Whether a harness still holds `run_dir`'s lock (a run going on now)."""
+    try:
+        fd = os.open(run_dir / LOCK_NAME, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return False  # no lock file: finished, or made before runs had one
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+    return False
+
+
 def versions() -> dict[str, str | None]:
     found: dict[str, str | None] = {}
     for name in PACKAGES:
@@ -77,3 +113,17 @@ def write_manifest(run_dir: Path, **fields: Any) -> dict[str, Any]:
     }
     write_json_atomic(run_dir / MANIFEST_NAME, manifest)
     return manifest
+
+
+def sizes(run_dir: Path, artifacts: dict[str, str]) -> dict[str, Any]:
+    """What the run left on disk, for the summary: each artifact's size and the total."""
+    found: dict[str, int] = {}
+    for name, rel in artifacts.items():
+        with suppress(OSError, TypeError):
+            found[name] = (run_dir / rel).stat().st_size
+    total = 0
+    for path in run_dir.rglob("*"):
+        with suppress(OSError):
+            if path.is_file() and path.name != SUMMARY_NAME:
+                total += path.stat().st_size
+    return {"run_dir_bytes": total, "artifacts": found}

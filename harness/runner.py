@@ -19,7 +19,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from harness import assemble, overhead, process, pycommand, rundir, scratch
+from harness import (
+    assemble,
+    descendants,
+    diskfull,
+    leftovers,
+    overhead,
+    process,
+    pycommand,
+    rundir,
+    scratch,
+)
 from harness.errors import HarnessError, ToolUnavailable
 from harness.follow import PythonFollower
 from harness.monitor import Monitor
@@ -42,6 +52,7 @@ class RunRequest:
     #: Said before the run (a tool that could not profile this target, say); kept in the
     #: summary's problems.
     notes: list[str] = field(default_factory=list)
+    keep_leftovers: bool = False
 
 
 @dataclass
@@ -80,14 +91,23 @@ def _api_server(stack: ExitStack, target: Target) -> tuple[list[str], dict[str, 
 
 
 def execute(request: RunRequest, progress: Progress | None = None) -> RunOutcome:
-    """Run the request; returns the outcome (never raises for a failing target)."""
-    target, tool = request.target, request.tool
-    problem = tool.problem()
+    """Run the request; returns the outcome (never raises for a failing target).
+
+    The run directory is locked while the run goes on (so `harness prune` leaves it alone);
+    running out of space raises DiskFull (one line, exit 1) with what was written kept."""
+    problem = request.tool.problem()
     if problem:
-        raise ToolUnavailable(f"{tool.name}: {problem}")
-    if fs_problem := scratch.output_problem(target):
+        raise ToolUnavailable(f"{request.tool.name}: {problem}")
+    if fs_problem := scratch.output_problem(request.target):
         raise HarnessError(fs_problem)
-    run_dir = rundir.create(request.out_root, target.name, tool.name)
+    with diskfull.guard(request.out_root):
+        run_dir = rundir.create(request.out_root, request.target.name, request.tool.name)
+    with rundir.in_progress(run_dir), diskfull.guard(request.out_root, run_dir):
+        return _execute_in(request, run_dir, progress)
+
+
+def _execute_in(request: RunRequest, run_dir: Path, progress: Progress | None) -> RunOutcome:
+    target, tool = request.target, request.tool
     summary = RunSummary(
         run_id=run_dir.name,
         target=target.name,
@@ -137,7 +157,8 @@ def execute(request: RunRequest, progress: Progress | None = None) -> RunOutcome
             timeout_s=request.timeout_s,
             target_spec=target.spec(),
         )
-        _watch(request, summary, run_dir, command, env, ctx, progress)
+        with descendants.subreaper():  # orphans of the run come to us, not to init
+            _watch(request, summary, run_dir, command, env, ctx, progress)
     _add_tool_overhead(request, summary, run_dir)
     return RunOutcome(run_dir, summary)
 
@@ -186,6 +207,7 @@ def _watch(
     stdout, stderr = run_dir / STDOUT_NAME, run_dir / STDERR_NAME
     started = time.monotonic()
     proc = process.launch(command, stdout, stderr, env=env)
+    tracker = descendants.Descendants(proc.pid, own_names=tool.own_process_names)
     monitor = Monitor(
         proc.pid, exclude_names=tool.own_process_names, exclude_root=tool.root_is_launcher
     )
@@ -196,6 +218,7 @@ def _watch(
     previous_term = signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
         while (exited_at := process.wait_exit(proc, 0.1)) is None:
+            leftovers.show_adopted(monitor, tracker.scan())
             elapsed = time.monotonic() - started
             if request.timeout_s is not None and elapsed >= request.timeout_s:
                 status = "timeout"
@@ -204,22 +227,20 @@ def _watch(
                 progress({"elapsed_s": elapsed, **monitor.snapshot()})
     except KeyboardInterrupt:
         status = "interrupted"
+    except BaseException:  # a harness error: nothing of the run may outlive it
+        _abandon(proc, tracker, monitor, follower, previous_term)
+        raise
     try:
         if status != "running":
             summary.problems.append(_stop_note(status, request))
-            if not process.stop_group(proc, request.grace_s):
-                summary.problems.append(
-                    f"the target did not stop within {request.grace_s:g} s "
-                    "of SIGINT and was killed: its profile may be partial"
-                )
+            summary.problems += leftovers.stop_all(proc, tracker, request.grace_s)
         else:
-            killed = process.reap_group(proc, reap_leader=False)
-            if killed:
-                summary.problems.append(
-                    f"{len(killed)} process(es) of the run outlived it and were killed"
-                )
+            keep = request.keep_leftovers
+            rows, notes = leftovers.after_exit(proc, tracker, request.grace_s, keep)
+            summary.leftovers = rows
+            summary.problems += notes
     except KeyboardInterrupt:  # a second Ctrl-C: stop waiting politely
-        process.reap_group(proc, grace_s=0.0)
+        leftovers.kill_all(proc, tracker)
         status = "interrupted"
     finally:
         signal.signal(signal.SIGTERM, previous_term)
@@ -239,6 +260,20 @@ def _watch(
     script = request.target.script
     roots = [script.parent] if script else []
     _finish(summary, run_dir, tool, status, returncode, wall, report, stderr, [*roots, Path.cwd()])
+
+
+def _abandon(
+    proc: subprocess.Popen,
+    tracker: descendants.Descendants,
+    monitor: Monitor,
+    follower: PythonFollower | None,
+    previous_term: Any,
+) -> None:
+    signal.signal(signal.SIGTERM, previous_term)
+    leftovers.kill_all(proc, tracker)
+    monitor.stop()
+    proc.wait()
+    _stop_watchers(follower.stop() if follower else [], 0.0)
 
 
 def _follower(tool: Tool, root_pid: int, ctx: LaunchContext) -> PythonFollower | None:
@@ -267,10 +302,10 @@ def _raise_interrupt(signum: int, frame: object) -> None:
 def _stop_note(status: str, request: RunRequest) -> str:
     if status == "timeout":
         return (
-            f"stopped after the {request.timeout_s:g} s timeout (SIGINT to the group, "
-            f"SIGKILL after {request.grace_s:g} s)"
+            f"stopped after the {request.timeout_s:g} s timeout (SIGINT to every process of "
+            f"the run, SIGKILL after {request.grace_s:g} s)"
         )
-    return "interrupted (Ctrl-C or SIGTERM): SIGINT sent to the group"
+    return "interrupted (Ctrl-C or SIGTERM): SIGINT sent to every process of the run"
 
 
 def _stop_watchers(watchers: list[Any], grace_s: float) -> None:
@@ -312,7 +347,14 @@ def _finish(
     )
     if (run_dir / assemble.RESULT_NAME).exists():
         summary.artifacts["result"] = assemble.RESULT_NAME
-    assemble.fill(summary, report, tool_result, result, tool, roots, run_dir)
+    try:
+        assemble.fill(summary, report, tool_result, result, tool, roots, run_dir)
+    except Exception as exc:  # a bug in building the figures must not lose the run
+        summary.problems.append(
+            f"building the summary's figures failed ({type(exc).__name__}: {exc}); "
+            "the tool's and the workload's output are kept in the run directory"
+        )
+    summary.disk = rundir.sizes(run_dir, summary.artifacts)
     if tool_result.unavailable and status == "ok":
         status = summary.status = "failed"
     if status != "ok":

@@ -11,6 +11,8 @@ Format history (bump SCHEMA and keep loading older versions):
      (the Python processes seen: pid, cmdline, which recording covered each); kinds `module`,
      `command` and `attach`, status `attached`. `filesystem` (where a scenario's output went:
      kind, type, options, source, backing file) is additive: None in summaries without it.
+     Added since, without a bump (older readers ignore them): `leftovers` (processes of the
+     run that outlived it) and `disk` (the sizes of the artifacts and the run directory).
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+
+from harness import readback
 
 SCHEMA = 3
 SUMMARY_NAME = "summary.json"
@@ -64,6 +68,12 @@ class RunSummary:
     filesystem: dict[str, Any] | None = None  # where output went: type, options, device
     problems: list[str] = field(default_factory=list)
     error: dict[str, Any] | None = None
+    #: Processes of the run still running when it ended by itself: pid, cmdline, running_s,
+    #: ended_by (SIGINT, SIGKILL, kept, exited). Absent from summaries written before it.
+    leftovers: list[dict[str, Any]] = field(default_factory=list)
+    #: Sizes on disk when the run ended: {"run_dir_bytes": n, "artifacts": {name: bytes}}
+    #: (run_dir_bytes: every file of the run directory but this summary).
+    disk: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -80,6 +90,7 @@ class RunSummary:
         missing = {"run_id", "target", "kind", "tool"} - data.keys()
         if missing:
             raise ValueError(f"summary lacks {', '.join(sorted(missing))}")
+        readback.check_summary(data)
         return cls(**{k: v for k, v in data.items() if k in known})
 
 
@@ -119,7 +130,10 @@ def load(run_dir: Path) -> RunSummary:
         raise ValueError(f"{path} is unreadable: {exc}") from None
     if not isinstance(data, dict):
         raise ValueError(f"{path} is not a JSON object")
-    return RunSummary.from_dict(data)
+    try:
+        return RunSummary.from_dict(data)
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}") from None
 
 
 def find_runs(root: Path) -> list[Path]:

@@ -165,10 +165,17 @@ def _scenario(name: str, sets: list[str], script_args: list[str]) -> Target:
     )
 
 
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except OSError:  # a name too long, say: no such script either way
+        return False
+
+
 def _script(name: str, sets: list[str], script_args: list[str]) -> Target:
     path = Path(name)
     if path.suffix == ".py" or "/" in name:
-        if not path.is_file():
+        if not _is_file(path):
             raise HarnessError(
                 f"script {name} does not exist: give the path to a Python file, "
                 "or a scenario name (harness list)"

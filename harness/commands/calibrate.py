@@ -3,6 +3,7 @@ truth against findings, with calibration.json and calibration.md."""
 
 from __future__ import annotations
 
+import math
 import os
 import platform
 from datetime import UTC, datetime
@@ -23,6 +24,7 @@ from harness.calibrate import (
     default_out_dir,
     to_json,
 )
+from harness.errors import HarnessError
 from harness.render import fmt
 from harness.render.console import CalibrationConsole
 from harness.render.markdown import CalibrationMarkdown
@@ -66,6 +68,8 @@ def calibrate_command(
     under the monitor alone and under each tool, and what the harness finds is held to what the
     case is by construction. Exits 1 if a verdict is wrong, a CPU share known by construction is
     off by more than its tolerance, or peak RSS is off by more than 10%."""
+    if seconds is not None and not math.isfinite(seconds):
+        raise HarnessError(f"--seconds {seconds}: give a finite number of seconds")
     chosen_cases = choose_cases(cases)
     chosen_tools, skipped = choose_tools(tool)
     for note in skipped:

@@ -9,9 +9,10 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
-from harness.compare import Comparison, compare_runs, diff_flamegraph
-from harness.errors import HarnessError
+from harness.compare import Comparison, compare_runs, diff_flamegraph, write_record
+from harness.errors import HarnessError, one_line
 from harness.render.console import ComparisonConsole
 from harness.render.htmlrenderer import ComparisonHtml
 
@@ -34,7 +35,7 @@ def compare_command(
     differential flame graph (red: grew, blue: shrank) when both are py-spy runs."""
     comparison = compare_runs(run_a, run_b)
     for warning in comparison.warnings:
-        err_console.print(f"[yellow]warning:[/] {warning}", soft_wrap=True)
+        err_console.print(f"[yellow]warning:[/] {escape(one_line(warning))}", soft_wrap=True)
     ComparisonConsole().print(console, comparison)
     written = write_report(comparison, html or default_html_path(comparison))
     if written.note:
@@ -66,6 +67,7 @@ def write_report(c: Comparison, html_path: Path) -> Written:
         if svg_path and svg:
             svg_path.write_text(svg, encoding="utf-8")
         html_path.write_text(page, encoding="utf-8")
+        write_record(c, html_path)
     except OSError as exc:
         raise HarnessError(
             f"cannot write {html_path} ({exc.strerror}); pass --html FILE somewhere writable"

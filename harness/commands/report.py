@@ -7,8 +7,9 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
-from harness.errors import HarnessError
+from harness.errors import HarnessError, one_line
 from harness.report.build import build
 
 console = Console(highlight=False)
@@ -30,7 +31,7 @@ def report_command(
         raise HarnessError(f"--out {out}: no such directory; run `harness run` or `study` first")
     built = build(out)
     for warning in built.collection.warnings:
-        err_console.print(f"[yellow]warning[/]: {warning}", soft_wrap=True)
+        err_console.print(f"[yellow]warning[/]: {escape(one_line(warning))}", soft_wrap=True)
     rows = built.collection.rows
     readable = sum(r.readable for r in rows)
     console.print(

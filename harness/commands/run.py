@@ -3,16 +3,18 @@ tools, with the monitor always on."""
 
 from __future__ import annotations
 
+import math
 import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from typer.core import TyperCommand
 
-from harness import rundir, targets, tools
-from harness.errors import HarnessError
+from harness import leftovers, rundir, targets, tools
+from harness.errors import HarnessError, one_line
 from harness.render.console import print_summary
 from harness.runner import RunRequest, execute
 from harness.targets import Target
@@ -33,6 +35,12 @@ class DashCommand(TyperCommand):
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         ctx.meta[_AFTER_DASH] = args[args.index("--") + 1 :] if "--" in args else None
         return super().parse_args(ctx, args)
+
+
+def finite(option: str, value: float | None) -> None:
+    """HarnessError (exit 2) for nan or inf, which typer's range checks let through."""
+    if value is not None and not math.isfinite(value):
+        raise HarnessError(f"{option} {value}: give a finite number of seconds")
 
 
 def _split_sets(sets: list[str]) -> tuple[list[str], dict[str, str]]:
@@ -99,6 +107,13 @@ def run_command(
         int,
         typer.Option(help="run each tool this many times (a baseline for harness check)", min=1),
     ] = 1,
+    keep_leftovers: Annotated[
+        bool,
+        typer.Option(
+            help="leave running the processes of the run that outlive it (they are listed "
+            "either way; without this they are ended)"
+        ),
+    ] = False,
 ) -> None:
     """Profile a target under one or more tools, with the monitor always on.
 
@@ -106,6 +121,8 @@ def run_command(
     runs a module; `harness run -- COMMAND...` runs any command (`python -m etl.daily`,
     `pytest -q tests/`, a shell script), and the profiler follows every Python process in it.
     """
+    finite("--timeout", timeout)
+    finite("--grace", grace)
     params, options = _split_sets(set_ or [])
     resolved = _resolve(ctx, target, list(script_args or []), module, params)
     names = tool or ["py-spy"]
@@ -117,9 +134,15 @@ def run_command(
         {"none"} if baseline else set()
     )
     plan = plan_tools(chosen, resolved, strict)
+    for t, _ in plan:  # before anything is launched or written
+        t.check_options(options)
     root = rundir.check_writable(out)
     codes = [
-        _run_one(RunRequest(resolved, t, root, timeout, grace, options, notes))
+        _run_one(
+            RunRequest(
+                resolved, t, root, timeout, grace, options, notes, keep_leftovers=keep_leftovers
+            )
+        )
         for t, notes in plan
         for _ in range(repeat)
     ]
@@ -191,8 +214,11 @@ def _run_one(request: RunRequest) -> int:
 
         outcome = execute(request, progress)
     print_summary(console, outcome.summary, outcome.run_dir)
+    for line in leftovers.lines(outcome.summary.leftovers):
+        console.print(f"  [yellow]leftover:[/] {escape(line)}")
     if outcome.summary.error:
-        err_console.print(f"error: {outcome.summary.run_id}: {outcome.summary.error['message']}")
+        message = one_line(f"{outcome.summary.run_id}: {outcome.summary.error['message']}")
+        err_console.print(f"error: {escape(message)}")
     return outcome.exit_code
 
 

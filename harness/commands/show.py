@@ -8,12 +8,13 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
-from harness import render
-from harness.errors import HarnessError
+from harness import prune, render
+from harness.errors import HarnessError, one_line
 from harness.render.console import ConsoleRenderer
 from harness.runset import RunSet, gather, is_run_path
-from harness.summary import load
+from harness.summary import find_runs, load
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
@@ -50,18 +51,33 @@ def show_command(
         raise HarnessError(f"--json and --format {format_} disagree; pass one of them")
     chosen = Format.json if as_json else (format_ or Format.table)
     found = find(runs)
-    for warning in found.warnings:
-        err_console.print(f"[yellow]warning:[/] {warning}")
-    if not found.runs:
+    if not found.runs:  # one line: the first reason, not a warning per path before it
+        why = f" ({found.warnings[0]}" + (
+            f"; {len(found.warnings) - 1} more)" if len(found.warnings) > 1 else ")"
+        )
         raise HarnessError(
-            f"no readable run summaries in {', '.join(map(str, runs))}; "
+            f"no readable run summaries in {', '.join(map(str, runs))}"
+            f"{why if found.warnings else ''}; "
             "pass run directories or the --out root of `harness run`"
         )
+    for warning in found.warnings:
+        err_console.print(f"[yellow]warning:[/] {escape(one_line(warning))}", soft_wrap=True)
     renderer = render.get("runs", "console" if chosen is Format.table else chosen.value)()
     if isinstance(renderer, ConsoleRenderer):
         renderer.print(console, found)
+        for line in root_lines(runs):
+            console.print(escape(line))
     else:
         typer.echo(renderer.render(found), nl=False)
+
+
+def root_lines(paths: list[Path]) -> list[str]:
+    """For each profiles root among `paths`: its size on disk and how many runs it holds."""
+    return [
+        f"{path}: {prune.human_size(prune.disk_usage(path))} on disk, {len(find_runs(path))} run(s)"
+        for path in paths
+        if path.is_dir() and not is_run_path(path)
+    ]
 
 
 def find(paths: list[Path]) -> RunSet:

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness import readback
 from harness.stats import Spread, spread
 from harness.study.causes import mean_causes
 from harness.study.matrix import Point
@@ -140,7 +141,11 @@ def load(path: Path) -> Study:
         raise ValueError(f"{path} is unreadable: {exc}") from None
     if not isinstance(data, dict):
         raise ValueError(f"{path} is not a JSON object")
-    return Study.from_dict(data)
+    try:
+        readback.check_study(data)
+        return Study.from_dict(data)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"{path}: {exc}") from None
 
 
 def cache_state(io: dict[str, Any]) -> str:

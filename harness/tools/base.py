@@ -137,6 +137,11 @@ class Tool(ABC):
     def collect(self, run_dir: Path) -> ToolResult:
         """Read the tool's output from `run_dir`, render artifacts, return figures."""
 
+    def check_options(self, options: dict[str, str]) -> None:
+        """Raise HarnessError (one line, exit 2) for a tool option this tool cannot take; the
+        CLI calls it before anything is launched or written (default: nothing to check)."""
+        return None
+
     def attach(self, pid: int, ctx: LaunchContext) -> list[subprocess.Popen]:
         """Start processes that record the running process `pid` (default: none): each Python
         process of a run for a tool that follows processes, the process `harness attach` names.

@@ -59,6 +59,7 @@ MAIN_LOG = "pyspy.log"
 FLAMEGRAPH = "flamegraph.svg"
 SPEEDSCOPE = "profile.speedscope.json"
 DEFAULT_RATE = 100
+MAX_RATE = 10_000  # py-spy reads a u64; far past what it can sample
 TOP_N = 10
 
 PTRACE_FIX = (
@@ -115,6 +116,9 @@ class PySpy(Tool):
         return access.attach_problem(
             access.Facts.here(), pid, access.owner(pid) or 0, access.read_probe(pid)
         )
+
+    def check_options(self, options: dict[str, str]) -> None:
+        sampling_rate(LaunchContext(run_dir=Path("."), python=sys.executable, options=options))
 
     def command(self, target_argv: list[str], ctx: LaunchContext) -> list[str]:
         """The target runs as it is: py-spy attaches to it (see `attach`)."""
@@ -275,8 +279,11 @@ def sampling_rate(ctx: LaunchContext) -> int:
         rate = int(raw)
     except ValueError:
         rate = 0
-    if rate <= 0:
-        raise HarnessError(f"py-spy rate must be a whole number of samples per second, not {raw!r}")
+    if not 0 < rate <= MAX_RATE:
+        raise HarnessError(
+            f"py-spy rate must be a whole number of samples per second from 1 to {MAX_RATE:,}, "
+            f"not {raw!r}"
+        )
     return rate
 
 

@@ -27,6 +27,7 @@ from harness.tools.base import LaunchContext, Tool, ToolResult, missing_module
 
 TRACE = "trace.json"
 DEFAULT_ENTRIES = 300_000
+MAX_ENTRIES = 100_000_000  # viztracer allocates the whole ring buffer up front
 DEFAULT_MIN_DURATION = "20us"
 TOP_N = 10
 MB = 1024 * 1024
@@ -35,6 +36,8 @@ MB = 1024 * 1024
 _TASK_NAME = re.compile(r"Task-\d+")
 #: Rounding of ts and dur (1 ns each) must not turn a sibling into a child.
 _NEST_EPS_US = 0.002
+#: What viztracer's --min_duration parses (a number, then s, ms, us or ns, or nothing: us).
+_DURATION = re.compile(r"(?:\d+\.?\d*|\.\d+)(?:[mun]?s)?")
 _FUNC = re.compile(r"^(?P<func>.*) \((?P<path>.+):(?P<line>\d+)\)$")
 _HINTS = {
     "No module named viztracer": "viztracer is not installed in the target's interpreter: "
@@ -52,11 +55,20 @@ class VizTracer(Tool):
     def problem(self) -> str | None:
         return missing_module("viztracer")
 
+    def check_options(self, options: dict[str, str]) -> None:
+        entries = options.get("entries", str(DEFAULT_ENTRIES))
+        if not (entries.isascii() and entries.isdigit()) or not 0 < int(entries) <= MAX_ENTRIES:
+            raise HarnessError(
+                f"entries must be a whole number from 1 to {MAX_ENTRIES:,}, not {entries!r}"
+            )
+        duration = options.get("min_duration", DEFAULT_MIN_DURATION)
+        if not _DURATION.fullmatch(duration):
+            raise HarnessError(f"min_duration must look like 20us, 0.5ms or 1s, not {duration!r}")
+
     def command(self, target_argv: list[str], ctx: LaunchContext) -> list[str]:
         python, script, *args = target_argv
+        self.check_options(ctx.options)
         entries = ctx.options.get("entries", str(DEFAULT_ENTRIES))
-        if not entries.isdigit() or int(entries) <= 0:
-            raise HarnessError(f"entries must be a positive whole number, not {entries!r}")
         cmd = [
             python, "-m", "viztracer", "-o", str(ctx.run_dir / TRACE), "--quiet",
             "--tracer_entries", entries,
@@ -97,10 +109,13 @@ class VizTracer(Tool):
             async_task_lanes=task_lanes,
             async_tasks_present=task_lanes > 0,
         )
-        if (trace.get("viztracer_metadata") or {}).get("overflow"):
+        overflow = bool((trace.get("viztracer_metadata") or {}).get("overflow"))
+        result.metrics["ring_buffer_overflow"] = overflow
+        if overflow:
             result.problems.append(
-                "viztracer's buffer wrapped: the trace keeps only the latest entries "
-                "(raise --set entries=N or shorten the run)"
+                "viztracer's ring buffer (--set entries=N, the --tracer_entries of each "
+                "process) was full: older events were dropped and the trace keeps only the "
+                f"latest {len(events):,} (raise entries or shorten the run)"
             )
         if not events:
             result.problems.append(f"{TRACE} holds no events")
