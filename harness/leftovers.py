@@ -16,9 +16,12 @@ import time
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.descendants import Descendants, Tracked, boot_ticks
+
+if TYPE_CHECKING:
+    from harness.monitor import Monitor
 
 SETTLE_S = 2.0  # a pool's workers leave within this of their parent here (the old group wait)
 KILL_WAIT_S = 5.0
@@ -204,16 +207,13 @@ def after_exit(
     ]
 
 
-def show_adopted(monitor: Any, joined: list[Tracked]) -> None:
+def show_adopted(monitor: Monitor, joined: list[Tracked]) -> None:
     """Hand the monitor the orphans re-parented to the harness: its tree follows parent links
     from the target, so a double-forked daemon whose middle process lived less than its scan
-    period (0.1 s) is out of its sight. Monitor.adopt is the hook asked of the monitor; until
-    it exists such processes are stopped and listed but not counted in the figures."""
-    adopt = getattr(monitor, "adopt", None)
-    if adopt is not None:
-        for tracked in joined:
-            if tracked.adopted:
-                adopt(tracked.pid)
+    period (0.1 s) would be out of its sight."""
+    for tracked in joined:
+        if tracked.adopted:
+            monitor.adopt(tracked.pid)
 
 
 def note(stopped: Stopped) -> str | None:
