@@ -10,7 +10,7 @@ TOOL_FLAGS = $(foreach t,$(TOOL),--tool $(t))
 ITEM_FLAGS = $(if $(ITEMS),--set items=$(ITEMS))
 
 .PHONY: setup test test-fast lint profile-output profile-ingest profile-api profile-pipeline \
-        study study-full report bench calibrate check clean
+        study study-full report bench calibrate check soak clean
 
 setup: $(STAMP)
 
@@ -66,3 +66,6 @@ bench: setup
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache
+
+soak: setup
+	$(BIN)/python -m bench.soak

@@ -80,11 +80,10 @@ def through_harness(tool: str, target: list[str], out_root: Path) -> Sample:
             f"{(done.stderr or done.stdout)[-500:]}"
         )
     s = load(runs[-1])
-    tp = s.throughput or {}
     return Sample(
-        tp.get("elapsed_s"),
+        s.throughput.elapsed_s,
         s.wall_s,
-        tp.get("items_per_s"),
+        s.throughput.items_per_s,
         {
             "harness_total_s": round(total, 3),
             "run_dir": str(runs[-1]),

@@ -11,7 +11,8 @@ import psutil
 
 from harness import callsites
 from harness.files import write_text_atomic
-from harness.summary import SPLIT_KEYS, RunSummary
+from harness.sections import SPLIT_KEYS, Cpu, Gil, Io, Memory, Split, Throughput
+from harness.summary import RunSummary
 from harness.tools.base import Tool, ToolResult
 from harness.verdict import decide
 from harness.verdict.evidence import callsite_line
@@ -38,18 +39,18 @@ def workload_result(run_dir: Path, stdout_path: Path) -> dict[str, Any] | None:
     return last if isinstance(last, dict) and "items_per_s" in last else None
 
 
-def _throughput(result: dict[str, Any] | None) -> dict[str, Any]:
+def _throughput(result: dict[str, Any] | None) -> Throughput:
     if not result:
-        return {}
-    return {
-        "items": result.get("items_in"),
-        "items_out": result.get("items_out"),
-        "items_quarantined": result.get("items_quarantined"),
-        "items_per_s": result.get("items_per_s"),
-        "elapsed_s": result.get("elapsed_s"),
-        "status": result.get("status"),
-        "source": "workload",
-    }
+        return Throughput()
+    return Throughput(
+        items=result.get("items_in"),
+        items_out=result.get("items_out"),
+        items_quarantined=result.get("items_quarantined"),
+        items_per_s=result.get("items_per_s"),
+        elapsed_s=result.get("elapsed_s"),
+        status=result.get("status"),
+        source="workload",
+    )
 
 
 def _stages(result: dict[str, Any] | None) -> dict[str, Any]:
@@ -87,38 +88,38 @@ def fill(
     source files may be found (for reading a sampled line, see callsites.py); the
     cause-coloured flame graph is written into `run_dir` when one is given."""
     cpu_count = os.cpu_count() or 1
-    summary.cpu = dict(monitor.get("cpu") or {}, cpu_count=cpu_count)
+    summary.cpu = Cpu.of({**(monitor.get("cpu") or {}), "cpu_count": cpu_count})
     split = monitor.get("split") or {}
-    summary.split = {k: round(float(split.get(k, 0.0)), 4) for k in SPLIT_KEYS}
-    summary.gil = {
-        "held_fraction": tool.metrics.get("gil_held_fraction"),
-        "waiting_fraction": round(split.get("lock_wait", 0.0), 4) if split else None,
-        "source": (
+    summary.split = Split(**{k: round(float(split.get(k, 0.0)), 4) for k in SPLIT_KEYS})
+    summary.gil = Gil(
+        held_fraction=tool.metrics.get("gil_held_fraction"),
+        waiting_fraction=round(split.get("lock_wait", 0.0), 4) if split else None,
+        source=(
             f"{profiler.name} (held), " if profiler and "gil_held_fraction" in tool.metrics else ""
         )
         + "monitor futex waits (waiting)",
-    }
+    )
     mem = monitor.get("memory") or {}
     monitored, reported = mem.get("peak_rss_mb"), (result or {}).get("peak_rss_mb")
     # The monitor reads each process's exact high-water mark every ~0.1 s; a peak in a
     # process's last moments is seen only by the workload itself (its VmHWM at exit).
     peak = max((x for x in (monitored, reported) if x is not None), default=None)
-    summary.memory = {
-        "peak_rss_mb": round(peak, 1) if peak is not None else None,
-        "peak_rss_source": "workload"
+    summary.memory = Memory(
+        peak_rss_mb=round(peak, 1) if peak is not None else None,
+        peak_rss_source="workload"
         if peak is not None and peak == reported and peak != monitored
         else "monitor",
-        "monitor_peak_rss_mb": round(monitored, 1) if monitored is not None else None,
-        "workload_peak_rss_mb": reported,
-        "peak_heap_mb": tool.metrics.get("peak_heap_mb"),
-    }
+        monitor_peak_rss_mb=round(monitored, 1) if monitored is not None else None,
+        workload_peak_rss_mb=reported,
+        peak_heap_mb=tool.metrics.get("peak_heap_mb"),
+    )
     io = monitor.get("io") or {}
-    summary.io = {
-        "read_mb": round(io.get("read_bytes", 0) / MB, 3),
-        "write_mb": round(io.get("write_bytes", 0) / MB, 3),
-        "read_chars_mb": round(io.get("read_chars", 0) / MB, 3),
-        "write_chars_mb": round(io.get("write_chars", 0) / MB, 3),
-    }
+    summary.io = Io(
+        read_mb=round(io.get("read_bytes", 0) / MB, 3),
+        write_mb=round(io.get("write_bytes", 0) / MB, 3),
+        read_chars_mb=round(io.get("read_chars", 0) / MB, 3),
+        write_chars_mb=round(io.get("write_chars", 0) / MB, 3),
+    )
     summary.throughput = _throughput(result)
     summary.stages = _stages(result)
     summary.artifacts.update(tool.artifacts)

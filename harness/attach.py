@@ -24,17 +24,18 @@ from typing import Any
 
 import psutil
 
-from harness import assemble, rundir
+from harness import assemble, diskfull, rundir
 from harness.errors import HarnessError
 from harness.follow import PythonFollower
 from harness.monitor import Monitor
 from harness.runner import RunOutcome
+from harness.sections import LiveFigures
 from harness.summary import RunSummary, save
 from harness.tools import access
 from harness.tools.base import LaunchContext, Tool, ToolResult
 
 STATUS = "attached"
-Progress = Callable[[dict[str, Any]], None]
+Progress = Callable[[LiveFigures], None]
 
 
 @dataclass
@@ -69,10 +70,22 @@ def check(request: AttachRequest) -> None:
 
 def execute(request: AttachRequest, progress: Progress | None = None) -> RunOutcome:
     """Watch and profile `request.pid` for the window; the run directory and its summary."""
+    command = _cmdline(request.pid)
+    name = os.path.basename(command[0]) if command else f"pid{request.pid}"
+    with diskfull.guard(request.out_root):
+        run_dir = rundir.create(request.out_root, name, request.tool.name)
+    with rundir.in_progress(run_dir), diskfull.guard(request.out_root, run_dir):
+        return _execute_in(request, run_dir, name, command, progress)
+
+
+def _execute_in(
+    request: AttachRequest,
+    run_dir: Path,
+    name: str,
+    command: list[str],
+    progress: Progress | None,
+) -> RunOutcome:
     pid, tool = request.pid, request.tool
-    command = _cmdline(pid)
-    name = os.path.basename(command[0]) if command else f"pid{pid}"
-    run_dir = rundir.create(request.out_root, name, tool.name)
     summary = RunSummary(
         run_id=run_dir.name,
         target=name,
@@ -146,7 +159,7 @@ def _wait(
                 if not psutil.pid_exists(pid):
                     return "exited"
             if progress:
-                progress({"elapsed_s": elapsed, **monitor.snapshot()})
+                progress(LiveFigures.of(elapsed, monitor.snapshot()))
     except KeyboardInterrupt:
         return "interrupted"
     finally:

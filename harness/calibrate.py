@@ -147,7 +147,7 @@ def run_case(case: Case, tool: Tool, out_root: Path, seconds: float | None = Non
     load = OtherLoad()
     outcome = execute(RunRequest(target, tool, out_root, TIMEOUT_S, 15.0, {}))
     s = outcome.summary
-    others = load.cores((s.cpu or {}).get("user_s", 0.0) + (s.cpu or {}).get("sys_s", 0.0))
+    others = load.cores((s.cpu.user_s or 0.0) + (s.cpu.sys_s or 0.0))
     return judge(case, s, str(outcome.run_dir), others)
 
 
@@ -165,11 +165,11 @@ def judge(case: Case, s: RunSummary, run_dir: str, others_cores: float | None) -
         confidence=verdict.get("confidence"),
         expected_cpu=case.cpu,
         cpu_share=shares.get("cpu"),
-        on_cpu=(s.split or {}).get("on_cpu"),
-        cpu_wait=(s.split or {}).get("cpu_wait"),
-        cores_used=(s.cpu or {}).get("cores_used"),
+        on_cpu=s.split.on_cpu,
+        cpu_wait=s.split.cpu_wait,
+        cores_used=s.cpu.cores_used,
         others_cores=others_cores,
-        peak_rss_mb=(s.memory or {}).get("peak_rss_mb"),
+        peak_rss_mb=s.memory.peak_rss_mb,
         wall_s=s.wall_s,
         tool_view=tool_view(case, s.tool, (s.tool_view or {}).get("metrics") or {}),
         causes=dict(

@@ -232,7 +232,7 @@ def _channelled(entry: dict[str, Any]) -> dict[tuple[str, str], float]:
     device = causes.pop("device", 0.0)
     by_family = entry.get("device") or {}
     spread = sum(by_family.values())
-    for family, s in by_family.items():
+    for family, s in by_family.items() if spread else ():  # all zero: no family to split by
         channel = family if family in ("durability", "file_data", "metadata") else ANY
         out[("device", channel)] = out.get(("device", channel), 0.0) + device * s / spread
     if device and not spread:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import errno
+
 import typer
 from rich.console import Console
+from rich.markup import escape
 from typer.exceptions import TyperException
 
 from harness import tools
@@ -12,11 +15,12 @@ from harness.commands.calibrate import calibrate_command
 from harness.commands.check import check_command
 from harness.commands.compare import compare_command
 from harness.commands.export import export_command
+from harness.commands.prune import prune_command
 from harness.commands.report import report_command
 from harness.commands.run import DashCommand, run_command
 from harness.commands.show import show_command
 from harness.commands.study import study_command
-from harness.errors import HarnessError
+from harness.errors import HarnessError, one_line
 from workloads import registry
 
 app = typer.Typer(
@@ -27,6 +31,11 @@ app = typer.Typer(
 )
 console = Console(highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+#: OSErrors that mean the user pointed at a path that cannot be: bad input, exit 2.
+PATH_ERRNOS = frozenset(
+    {errno.ENAMETOOLONG, errno.ELOOP, errno.ENOTDIR, errno.EISDIR, errno.ENOENT, errno.EACCES,
+     errno.EPERM, errno.EROFS, errno.EINVAL, errno.EEXIST}
+)  # fmt: skip
 
 
 @app.command("list")
@@ -53,6 +62,7 @@ app.command("report")(report_command)
 app.command("calibrate")(calibrate_command)
 app.command("check")(check_command)
 app.command("export")(export_command)
+app.command("prune")(prune_command)
 
 
 def main() -> None:
@@ -60,16 +70,20 @@ def main() -> None:
     try:
         code = app(standalone_mode=False)  # returns typer.Exit's code instead of exiting
     except HarnessError as exc:
-        err_console.print(f"error: {exc.message}")
+        err_console.print(f"error: {escape(one_line(exc.message))}")
         raise SystemExit(exc.exit_code) from None
     except typer.Exit as exc:
         raise SystemExit(exc.exit_code) from None
+    except OSError as exc:  # a path the system refuses: too long, a loop, not a directory...
+        where = f"{exc.filename}: " if exc.filename else ""
+        err_console.print(f"error: {escape(one_line(where + (exc.strerror or str(exc))))}")
+        raise SystemExit(2 if exc.errno in PATH_ERRNOS else 1) from None
     except (typer.Abort, KeyboardInterrupt):
         err_console.print("aborted")
         raise SystemExit(130) from None
     except TyperException as exc:  # usage errors: bad option, bad value, missing argument
-        message = " ".join(exc.format_message().split())
-        err_console.print(f"error: {message} (see harness --help)")
+        message = one_line(" ".join(exc.format_message().split()))
+        err_console.print(f"error: {escape(message)} (see harness --help)")
         raise SystemExit(exc.exit_code) from None
     raise SystemExit(code if isinstance(code, int) else 0)
 

@@ -1,20 +1,26 @@
 """Two runs side by side: every summary figure with B/A (and percentage points for shares), the
 parameters that differ, and a differential flame graph of their folded stacks.
 
-Pure over run directories: reads summary.json and pyspy.folded, runs nothing, so any two runs
-can be compared again later without profiling.
+Pure over run directories: reads summary.json and the stacks the runs' tools recorded, runs
+nothing, so any two runs can be compared again later without profiling.
+
+The record beside a compare page (`<page stem>.compare.json`), its format history (bump
+RECORD_SCHEMA with a line here):
+  1: kind "pipeprof-compare", the page's file name, and its two runs, absolute and relative.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness import stack_sources, tools
 from harness import stacks as st
 from harness.errors import HarnessError
+from harness.files import write_json_atomic
 from harness.render import fmt
-from harness.render.flamegraph import DiffFlameGraph
 from harness.stats import ratio
 from harness.summary import SPLIT_KEYS, SUMMARY_NAME, RunSummary, find_runs, load
 
@@ -26,6 +32,10 @@ NOTABLE_PP = 2.0
 #: work: two identical runs here measured 937 and 4,560 items/s at 73% and 0.1% CPU wait.
 CONTENDED = 0.2
 MISSING = object()
+#: The record beside a compare page naming its two runs (`<page stem>.compare.json`).
+RECORD_SUFFIX = ".compare.json"
+RECORD_KIND = "pipeprof-compare"
+RECORD_SCHEMA = 1
 SECTION_TITLES = {
     "time": "Time and throughput",
     "cpu": "CPU",
@@ -169,7 +179,9 @@ def compare_summaries(
 
 def _rows(a: RunSummary, b: RunSummary) -> list[Row]:
     def pair(part: str, key: str) -> tuple[Any, Any]:
-        return (getattr(a, part) or {}).get(key), (getattr(b, part) or {}).get(key)
+        """The figure `key` of section `part` of each run (None from a section not measured)."""
+        sections = getattr(a, part), getattr(b, part)
+        return tuple(getattr(s, key) if s else None for s in sections)  # type: ignore[return-value]
 
     rows = [
         Row("time", "wall", a.wall_s, b.wall_s, unit=" s", digits=3, better="lower"),
@@ -231,7 +243,7 @@ def _warnings(a: RunSummary, b: RunSummary) -> list[str]:
     for which, s in (("A", a), ("B", b)):
         if s.status != "ok":
             warnings.append(f"run {which} is {s.status}: its figures cover only part of the work")
-        cpu_wait = (s.split or {}).get("cpu_wait") or 0.0
+        cpu_wait = s.split.cpu_wait or 0.0
         if cpu_wait >= CONTENDED:
             warnings.append(
                 f"run {which} waited for a CPU {fmt.percent(cpu_wait)} of its thread time: the "
@@ -245,17 +257,25 @@ def _warnings(a: RunSummary, b: RunSummary) -> list[str]:
 
 def diff_flamegraph(c: Comparison) -> tuple[str | None, str | None]:
     """(SVG text, None), or (None, one line saying why there is none)."""
+    from harness.render.flamegraph import DiffFlameGraph
+
     stacks = []
     for which, s, run_dir in (("A", c.a, c.a_dir), ("B", c.b, c.b_dir)):
-        path = run_dir / (s.artifacts or {}).get("folded", "pyspy.folded")
-        if not path.is_file():
+        try:
+            recorded = stack_sources.load(run_dir)
+        except HarnessError:
+            recorded = None
+        if recorded is None or recorded.unit != "samples":
+            samplers = ", ".join(t.name for t in tools.with_stacks() if t.follows_processes)
             return None, (
-                f"no differential flame graph: run {which} ({s.tool}) has no folded stacks; "
-                "only py-spy runs record them"
+                f"no differential flame graph: run {which} ({s.tool}) has no sampled stacks; "
+                f"only {samplers} runs record them"
             )
-        found = st.strip_roots(st.parse_folded(path.read_text(errors="replace")))
+        found = st.strip_roots(recorded.stacks)
         if st.total_samples(found) == 0:
-            return None, f"no differential flame graph: run {which}'s {path.name} holds no samples"
+            return None, (
+                f"no differential flame graph: run {which}'s {recorded.source} holds no samples"
+            )
         stacks.append(found)
     title = f"{c.a.target}: {_label(c, 'a')} → {_label(c, 'b')}"
     return DiffFlameGraph(title).render((stacks[0], stacks[1])), None
@@ -264,3 +284,25 @@ def diff_flamegraph(c: Comparison) -> tuple[str | None, str | None]:
 def _label(c: Comparison, side: str) -> str:
     differing = ", ".join(f"{p.key}={p.value(side)}" for p in c.differing_params)
     return differing or (c.a.run_id if side == "a" else c.b.run_id)
+
+
+def record_path(html_path: Path) -> Path:
+    return html_path.with_name(f"{html_path.stem}{RECORD_SUFFIX}")
+
+
+def write_record(c: Comparison, html_path: Path) -> Path:
+    """Beside the page, which runs it shows: `harness prune` keeps runs a compare references."""
+    path = record_path(html_path)
+    where = path.parent.resolve()
+    runs = [d.resolve() for d in (c.a_dir, c.b_dir)]
+    write_json_atomic(
+        path,
+        {
+            "kind": RECORD_KIND,
+            "schema": RECORD_SCHEMA,
+            "html": html_path.name,
+            "runs": [str(r) for r in runs],
+            "runs_relative": [os.path.relpath(r, where) for r in runs],
+        },
+    )
+    return path

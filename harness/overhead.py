@@ -63,10 +63,10 @@ def overhead(
     summary: RunSummary, baseline: RunSummary, baseline_run: str | None = None
 ) -> dict[str, Any]:
     """`tool_overhead` of `summary` against the bare run `baseline` (named `baseline_run`)."""
-    tp, base_tp = summary.throughput or {}, baseline.throughput or {}
+    tp, base_tp = summary.throughput, baseline.throughput
     return {
         "baseline_run": baseline_run or baseline.run_id,
         "wall_ratio": _ratio(summary.wall_s, baseline.wall_s),
-        "items_per_s_ratio": _ratio(tp.get("items_per_s"), base_tp.get("items_per_s")),
-        "elapsed_ratio": _ratio(tp.get("elapsed_s"), base_tp.get("elapsed_s")),
+        "items_per_s_ratio": _ratio(tp.items_per_s, base_tp.items_per_s),
+        "elapsed_ratio": _ratio(tp.elapsed_s, base_tp.elapsed_s),
     }

@@ -1,18 +1,16 @@
-"""Children in their own process group, stopped as a group: SIGINT first so profilers flush,
-SIGKILL after a grace period, and nothing of the group left behind."""
+"""The target in a session of its own, traceable by the profilers, watched without reaping.
+
+Stopping the run, whatever the group or session of its processes, is leftovers.py's job."""
 
 from __future__ import annotations
 
 import ctypes
 import os
 import select
-import signal
 import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
-
-import psutil
 
 PR_SET_PTRACER, PR_SET_PTRACER_ANY = 0x59616D61, -1
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -107,61 +105,3 @@ def wait_exit(proc: subprocess.Popen, timeout_s: float) -> float | None:
         return time.monotonic() if ready else None
     finally:
         os.close(fd)
-
-
-def group_members(pgid: int) -> list[psutil.Process]:
-    """Live processes of the group `pgid` (zombies excluded)."""
-    members = []
-    for proc in psutil.process_iter(["pid"]):
-        try:
-            if os.getpgid(proc.pid) == pgid and proc.status() != psutil.STATUS_ZOMBIE:
-                members.append(proc)
-        except (ProcessLookupError, psutil.Error, OSError):
-            continue
-    return members
-
-
-def _signal_group(pgid: int, sig: int) -> None:
-    try:
-        os.killpg(pgid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
-
-
-def stop_group(proc: subprocess.Popen, grace_s: float, first: int = signal.SIGINT) -> bool:
-    """Stop the child and its whole group; True if it ended within the grace period.
-
-    `first` goes to the whole group (py-spy, memray and the target all flush on SIGINT);
-    whatever is still alive after `grace_s` gets SIGKILL.
-    """
-    pgid = proc.pid
-    _signal_group(pgid, first)
-    try:
-        proc.wait(timeout=grace_s)
-        graceful = True
-    except subprocess.TimeoutExpired:
-        graceful = False
-    reap_group(proc, grace_s=0.0 if not graceful else min(grace_s, 2.0))
-    return graceful
-
-
-def reap_group(proc: subprocess.Popen, grace_s: float = 2.0, reap_leader: bool = True) -> list[int]:
-    """Make sure nothing of the group outlives the run; returns pids that had to be killed.
-
-    With `reap_leader` False an exited leader is left a zombie for the caller to reap."""
-    pgid = proc.pid
-    deadline = time.monotonic() + grace_s
-    leftovers = group_members(pgid)
-    while leftovers and time.monotonic() < deadline:
-        time.sleep(0.05)
-        leftovers = group_members(pgid)
-    killed = [p.pid for p in leftovers]
-    if leftovers:
-        _signal_group(pgid, signal.SIGKILL)
-        psutil.wait_procs(leftovers, timeout=5)
-    if not reap_leader and has_exited(proc):
-        return killed
-    if proc.poll() is None:
-        proc.kill()
-    proc.wait()
-    return killed

@@ -1,24 +1,36 @@
-"""Run directories: created fresh for every run, never reused; and the manifest of each."""
+"""Run directories: created fresh for every run, never reused; and the manifest of each.
+
+manifest.json's format history (bump MANIFEST_SCHEMA with a line here):
+  1: how the run was made (target, kind, tool, params, argv, options, timeout_s, target_spec for
+     `harness check --repeat`), the harness's own argv, and the machine (harness/machine.py:
+     host, platform, Python, cores, memory, package versions) with the load average. Manifests
+     written before `schema` have the same fields.
+"""
 
 from __future__ import annotations
 
+import fcntl
 import os
-import platform
 import re
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-import psutil
-
+from harness import machine, tools
 from harness.errors import HarnessError
 from harness.files import write_json_atomic
-from harness.summary import MANIFEST_NAME
+from harness.summary import MANIFEST_NAME, SUMMARY_NAME
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
-PACKAGES = ("pipeprof", "py-spy", "scalene", "memray", "viztracer", "psutil", "orjson", "aiohttp")
+#: Held (flock) by the harness while the run goes on; the kernel drops the lock when the
+#: harness ends, however it ends, so a crash never leaves a run "in progress".
+LOCK_NAME = ".in-progress.lock"
+MANIFEST_SCHEMA = 1
+#: Distributions whose versions a manifest records, besides every tool's own.
+PACKAGES = ("pipeprof", "psutil", "orjson", "aiohttp")
 
 
 def check_writable(root: Path) -> Path:
@@ -50,31 +62,59 @@ def create(root: Path, target: str, tool: str, now: datetime | None = None) -> P
     raise HarnessError(f"--out {root}: too many runs named {base}; choose another --out")
 
 
-def versions() -> dict[str, str | None]:
-    found: dict[str, str | None] = {}
-    for name in PACKAGES:
-        try:
-            found[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            found[name] = None
-    return found
+@contextmanager
+def in_progress(run_dir: Path) -> Iterator[None]:
+    """Mark `run_dir` as in progress for the block (an exclusive flock on its lock file)."""
+    fd = os.open(run_dir / LOCK_NAME, os.O_CREAT | os.O_RDWR | os.O_CLOEXEC, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        with suppress(OSError):
+            (run_dir / LOCK_NAME).unlink()
+        os.close(fd)  # releases the lock
+
+
+def is_in_progress(run_dir: Path) -> bool:
+    """Whether a harness still holds `run_dir`'s lock (a run going on now)."""
+    try:
+        fd = os.open(run_dir / LOCK_NAME, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return False  # no lock file: finished, or made before runs had one
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+    return False
 
 
 def write_manifest(run_dir: Path, **fields: Any) -> dict[str, Any]:
     """Record how the run was made, so its numbers can be judged later (as pyperf does)."""
-    memory = psutil.virtual_memory()
     manifest = {
+        "schema": MANIFEST_SCHEMA,
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         **fields,
         "harness_argv": sys.argv,
-        "python": sys.version.split()[0],
-        "python_executable": sys.executable,
-        "packages": versions(),
-        "host": platform.node(),
-        "platform": platform.platform(),
-        "cpu_count": os.cpu_count(),
-        "memory_total_mb": round(memory.total / 2**20),
-        "load_average": [round(x, 2) for x in os.getloadavg()],
+        **machine.describe(packages=[*PACKAGES, *tools.packages()]),
+        "load_average": machine.load_average(),
     }
     write_json_atomic(run_dir / MANIFEST_NAME, manifest)
     return manifest
+
+
+def sizes(run_dir: Path, artifacts: dict[str, str]) -> dict[str, Any]:
+    """What the run left on disk, for the summary: each artifact's size and the total."""
+    found: dict[str, int] = {}
+    for name, rel in artifacts.items():
+        with suppress(OSError, TypeError):
+            found[name] = (run_dir / rel).stat().st_size
+    total = 0
+    for path in run_dir.rglob("*"):
+        with suppress(OSError):
+            if path.is_file() and path.name != SUMMARY_NAME:
+                total += path.stat().st_size
+    return {"run_dir_bytes": total, "artifacts": found}

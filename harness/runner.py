@@ -19,13 +19,24 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from harness import assemble, overhead, process, pycommand, rundir, scratch
+from harness import (
+    assemble,
+    descendants,
+    diskfull,
+    leftovers,
+    overhead,
+    process,
+    pycommand,
+    rundir,
+)
 from harness.errors import HarnessError, ToolUnavailable
 from harness.follow import PythonFollower
 from harness.monitor import Monitor
+from harness.sections import LiveFigures
 from harness.summary import RunSummary, load, save
 from harness.targets import Target
 from harness.tools.base import LaunchContext, Tool, ToolResult
+from workloads import registry
 
 STDOUT_NAME, STDERR_NAME = "stdout.txt", "stderr.txt"
 EXIT_CODES = {"ok": 0, "attached": 0, "failed": 1, "timeout": 124, "interrupted": 130}
@@ -42,6 +53,7 @@ class RunRequest:
     #: Said before the run (a tool that could not profile this target, say); kept in the
     #: summary's problems.
     notes: list[str] = field(default_factory=list)
+    keep_leftovers: bool = False
 
 
 @dataclass
@@ -56,7 +68,7 @@ class RunOutcome:
         return EXIT_CODES.get(self.summary.status, 1)
 
 
-Progress = Callable[[dict[str, Any]], None]
+Progress = Callable[[LiveFigures], None]
 
 
 def _tail(path: Path, limit: int = 2000) -> str:
@@ -68,26 +80,24 @@ def _tail(path: Path, limit: int = 2000) -> str:
         return ""
 
 
-def _api_server(stack: ExitStack, target: Target) -> tuple[list[str], dict[str, str]]:
-    """Start the loopback API server outside the monitored tree; args and env for the client."""
-    from workloads.api_service import TOKEN_ENV, ApiServerProcess
-
-    # A caller may choose the token; else the server makes a fresh one.
-    server = stack.enter_context(
-        ApiServerProcess.for_scenario(target.params, token=os.environ.get(TOKEN_ENV))
-    )
-    return ["--api-url", server.url], {TOKEN_ENV: server.token}
-
-
 def execute(request: RunRequest, progress: Progress | None = None) -> RunOutcome:
-    """Run the request; returns the outcome (never raises for a failing target)."""
-    target, tool = request.target, request.tool
-    problem = tool.problem()
+    """Run the request; returns the outcome (never raises for a failing target).
+
+    The run directory is locked while the run goes on (so `harness prune` leaves it alone);
+    running out of space raises DiskFull (one line, exit 1) with what was written kept."""
+    problem = request.tool.problem()
     if problem:
-        raise ToolUnavailable(f"{tool.name}: {problem}")
-    if fs_problem := scratch.output_problem(target):
-        raise HarnessError(fs_problem)
-    run_dir = rundir.create(request.out_root, target.name, tool.name)
+        raise ToolUnavailable(f"{request.tool.name}: {problem}")
+    if prep_problem := request.target.prepare_problem():
+        raise HarnessError(prep_problem)
+    with diskfull.guard(request.out_root):
+        run_dir = rundir.create(request.out_root, request.target.name, request.tool.name)
+    with rundir.in_progress(run_dir), diskfull.guard(request.out_root, run_dir):
+        return _execute_in(request, run_dir, progress)
+
+
+def _execute_in(request: RunRequest, run_dir: Path, progress: Progress | None) -> RunOutcome:
+    target, tool = request.target, request.tool
     summary = RunSummary(
         run_id=run_dir.name,
         target=target.name,
@@ -100,24 +110,12 @@ def execute(request: RunRequest, progress: Progress | None = None) -> RunOutcome
     )
     save(summary, run_dir)  # status "running": a harness killed now still leaves a marked run
     with ExitStack() as stack:
-        extra_args: list[str] = []
         env = dict(os.environ)
-        if target.kind == "scenario":
-            extra_args += ["--result", str(run_dir / assemble.RESULT_NAME)]
-            out_args, summary.filesystem = scratch.output_args(stack, target, run_dir.name)
-            extra_args += out_args
-            if target.uses_api and not target.params.get("api_url"):
-                api_args, api_env = _api_server(stack, target)
-                extra_args += api_args
-                env.update(api_env)
         python_argv = target.python_argv(sys.executable)
         target_argv = (
             python_argv if tool.starts_program and python_argv else target.argv(sys.executable)
         )
-        if target.kind == "scenario":
-            target_argv += extra_args
-        elif target.workload is not None:
-            target_argv += _workload_args(target, run_dir, summary)
+        target_argv += _prepared(stack, target, run_dir, summary, env)
         ctx = LaunchContext(
             run_dir=run_dir,
             python=sys.executable,
@@ -137,25 +135,28 @@ def execute(request: RunRequest, progress: Progress | None = None) -> RunOutcome
             timeout_s=request.timeout_s,
             target_spec=target.spec(),
         )
-        _watch(request, summary, run_dir, command, env, ctx, progress)
+        with descendants.subreaper():  # orphans of the run come to us, not to init
+            _watch(request, summary, run_dir, command, env, ctx, progress)
     _add_tool_overhead(request, summary, run_dir)
     return RunOutcome(run_dir, summary)
 
 
-def _workload_args(target: Target, run_dir: Path, summary: RunSummary) -> list[str]:
-    """A module or command that runs a built-in scenario gets the scenario's scratch output
-    directory and result file, unless its arguments name them: the scenario's own default (a
-    temp dir removed at its end) made `python -m workloads.output --items 2000` filesystem
-    bound here (1,400-4,400 items/s, most of it unlinking) where the scenario ran at 15,500."""
-    given = set(target.argv(sys.executable))
-    extra = [] if "--result" in given else ["--result", str(run_dir / assemble.RESULT_NAME)]
-    if "--out-dir" not in given:
-        extra += ["--out-dir", str(scratch.output_dir(run_dir.name))]
-        summary.problems.append(
-            f"{target.name} is the {target.workload.name} scenario: its output went to a "
-            "scratch directory kept ~2 min (--out-dir), as the scenario's does"
-        )
-    return extra
+def _prepared(
+    stack: ExitStack, target: Target, run_dir: Path, summary: RunSummary, env: dict[str, str]
+) -> list[str]:
+    """The arguments a target running a built-in scenario gets from the scenario's hook (its
+    environment goes into `env`); what the hook starts lasts as long as `stack`."""
+    preparing = target.prepare(run_dir.name, run_dir / assemble.RESULT_NAME)
+    if preparing is None:
+        return []
+    try:
+        prep = stack.enter_context(preparing)
+    except registry.WorkloadError as exc:
+        raise HarnessError(str(exc)) from None
+    env.update(prep.env)
+    summary.filesystem = prep.filesystem
+    summary.problems += [f"{target.name}: {note}" for note in prep.notes]
+    return prep.args
 
 
 def _add_tool_overhead(request: RunRequest, summary: RunSummary, run_dir: Path) -> None:
@@ -186,6 +187,7 @@ def _watch(
     stdout, stderr = run_dir / STDOUT_NAME, run_dir / STDERR_NAME
     started = time.monotonic()
     proc = process.launch(command, stdout, stderr, env=env)
+    tracker = descendants.Descendants(proc.pid, own_names=tool.own_process_names)
     monitor = Monitor(
         proc.pid, exclude_names=tool.own_process_names, exclude_root=tool.root_is_launcher
     )
@@ -196,30 +198,29 @@ def _watch(
     previous_term = signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
         while (exited_at := process.wait_exit(proc, 0.1)) is None:
+            leftovers.show_adopted(monitor, tracker.scan())
             elapsed = time.monotonic() - started
             if request.timeout_s is not None and elapsed >= request.timeout_s:
                 status = "timeout"
                 break
             if progress:
-                progress({"elapsed_s": elapsed, **monitor.snapshot()})
+                progress(LiveFigures.of(elapsed, monitor.snapshot()))
     except KeyboardInterrupt:
         status = "interrupted"
+    except BaseException:  # a harness error: nothing of the run may outlive it
+        _abandon(proc, tracker, monitor, follower, previous_term)
+        raise
     try:
         if status != "running":
             summary.problems.append(_stop_note(status, request))
-            if not process.stop_group(proc, request.grace_s):
-                summary.problems.append(
-                    f"the target did not stop within {request.grace_s:g} s "
-                    "of SIGINT and was killed: its profile may be partial"
-                )
+            summary.problems += leftovers.stop_all(proc, tracker, request.grace_s)
         else:
-            killed = process.reap_group(proc, reap_leader=False)
-            if killed:
-                summary.problems.append(
-                    f"{len(killed)} process(es) of the run outlived it and were killed"
-                )
+            keep = request.keep_leftovers
+            rows, notes = leftovers.after_exit(proc, tracker, request.grace_s, keep)
+            summary.leftovers = rows
+            summary.problems += notes
     except KeyboardInterrupt:  # a second Ctrl-C: stop waiting politely
-        process.reap_group(proc, grace_s=0.0)
+        leftovers.kill_all(proc, tracker)
         status = "interrupted"
     finally:
         signal.signal(signal.SIGTERM, previous_term)
@@ -239,6 +240,20 @@ def _watch(
     script = request.target.script
     roots = [script.parent] if script else []
     _finish(summary, run_dir, tool, status, returncode, wall, report, stderr, [*roots, Path.cwd()])
+
+
+def _abandon(
+    proc: subprocess.Popen,
+    tracker: descendants.Descendants,
+    monitor: Monitor,
+    follower: PythonFollower | None,
+    previous_term: Any,
+) -> None:
+    signal.signal(signal.SIGTERM, previous_term)
+    leftovers.kill_all(proc, tracker)
+    monitor.stop()
+    proc.wait()
+    _stop_watchers(follower.stop() if follower else [], 0.0)
 
 
 def _follower(tool: Tool, root_pid: int, ctx: LaunchContext) -> PythonFollower | None:
@@ -267,10 +282,10 @@ def _raise_interrupt(signum: int, frame: object) -> None:
 def _stop_note(status: str, request: RunRequest) -> str:
     if status == "timeout":
         return (
-            f"stopped after the {request.timeout_s:g} s timeout (SIGINT to the group, "
-            f"SIGKILL after {request.grace_s:g} s)"
+            f"stopped after the {request.timeout_s:g} s timeout (SIGINT to every process of "
+            f"the run, SIGKILL after {request.grace_s:g} s)"
         )
-    return "interrupted (Ctrl-C or SIGTERM): SIGINT sent to the group"
+    return "interrupted (Ctrl-C or SIGTERM): SIGINT sent to every process of the run"
 
 
 def _stop_watchers(watchers: list[Any], grace_s: float) -> None:
@@ -312,7 +327,14 @@ def _finish(
     )
     if (run_dir / assemble.RESULT_NAME).exists():
         summary.artifacts["result"] = assemble.RESULT_NAME
-    assemble.fill(summary, report, tool_result, result, tool, roots, run_dir)
+    try:
+        assemble.fill(summary, report, tool_result, result, tool, roots, run_dir)
+    except Exception as exc:  # a bug in building the figures must not lose the run
+        summary.problems.append(
+            f"building the summary's figures failed ({type(exc).__name__}: {exc}); "
+            "the tool's and the workload's output are kept in the run directory"
+        )
+    summary.disk = rundir.sizes(run_dir, summary.artifacts)
     if tool_result.unavailable and status == "ok":
         status = summary.status = "failed"
     if status != "ok":

@@ -93,7 +93,7 @@ def params_text(params: dict[str, Any]) -> str:
 
 def flatten(s: RunSummary) -> dict[str, Any]:
     """One run as one row of COLUMNS (None where the run lacks the figure)."""
-    split, gil, memory, io_ = s.split or {}, s.gil or {}, s.memory or {}, s.io or {}
+    split, io_ = s.split, s.io
     verdict = s.verdict or {}
     return {
         "run_id": s.run_id,
@@ -102,15 +102,15 @@ def flatten(s: RunSummary) -> dict[str, Any]:
         "status": s.status,
         "params": params_text(s.params),
         "wall_s": s.wall_s,
-        "items_per_s": (s.throughput or {}).get("items_per_s"),
-        "cores_used": (s.cpu or {}).get("cores_used"),
-        **{k: split.get(k) for k in SPLIT_KEYS},
-        "gil_held": gil.get("held_fraction"),
-        "gil_waiting": gil.get("waiting_fraction"),
-        "peak_rss_mb": memory.get("peak_rss_mb"),
-        "peak_heap_mb": memory.get("peak_heap_mb"),
-        "read_mb": io_.get("read_mb"),
-        "write_mb": io_.get("write_mb"),
+        "items_per_s": s.throughput.items_per_s,
+        "cores_used": s.cpu.cores_used,
+        **{k: getattr(split, k) for k in SPLIT_KEYS},
+        "gil_held": s.gil.held_fraction,
+        "gil_waiting": s.gil.waiting_fraction,
+        "peak_rss_mb": s.memory.peak_rss_mb,
+        "peak_heap_mb": s.memory.peak_heap_mb,
+        "read_mb": io_.read_mb,
+        "write_mb": io_.write_mb,
         "bound": verdict.get("bound"),
         "confidence": verdict.get("confidence"),
         **{f"cause_{f}": (verdict.get("shares") or {}).get(f) for f in FAMILIES},

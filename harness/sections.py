@@ -1,11 +1,12 @@
 """The summary's figures as typed records: CPU, the split of thread time, GIL, memory, I/O and
 throughput, and the live figures a run's status line shows.
 
-Each section is stored in summary.json as a JSON object under its name, exactly the keys its
-fields name (so the file's shape is what it was before these types). `of()` reads one back
-from any schema: a key it lacks is its field's default, a key it does not know is kept in
-`extra` and written back, so loading and saving an older summary loses nothing. A section read
-from nothing (a run that failed before measuring) is falsy.
+Each section is stored in summary.json as a JSON object under its name, with the keys its
+fields name (the keys summaries always had), a figure not measured left out. `of()` reads one
+back from any schema: a figure it lacks is None (not measured, shown as "-", never as 0), a
+key it does not know is kept in `extra` and written back, so loading and saving an older
+summary loses nothing. A section read from nothing (a run that failed before measuring) is
+falsy.
 """
 
 from __future__ import annotations
@@ -37,7 +38,9 @@ class Section:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        return {**{name: getattr(self, name) for name in self.names()}, **self.extra}
+        """The section as stored: a figure not measured (None) is left out."""
+        known = {name: getattr(self, name) for name in self.names()}
+        return {**{k: v for k, v in known.items() if v is not None}, **self.extra}
 
     def __bool__(self) -> bool:
         return bool(self.extra) or any(
@@ -57,18 +60,19 @@ class Cpu(Section):
 
 @dataclass
 class Split(Section):
-    """The working threads' time by resource, as shares of it: the monitor's view."""
+    """The working threads' time by resource, as shares of it: the monitor's view. A share
+    the file lacks is None (not measured), which shares() counts as 0."""
 
-    on_cpu: float = 0.0
-    cpu_wait: float = 0.0  # queued for a CPU after a preemption
-    disk_wait: float = 0.0
-    network_wait: float = 0.0
-    lock_wait: float = 0.0
-    sleep: float = 0.0
-    other: float = 0.0
+    on_cpu: float | None = None
+    cpu_wait: float | None = None  # queued for a CPU after a preemption
+    disk_wait: float | None = None
+    network_wait: float | None = None
+    lock_wait: float | None = None
+    sleep: float | None = None
+    other: float | None = None
 
     def shares(self) -> dict[str, float]:
-        return {name: getattr(self, name) for name in SPLIT_KEYS}
+        return {name: getattr(self, name) or 0.0 for name in SPLIT_KEYS}
 
 
 #: The split's keys, in the order every table shows them: the one definition.
@@ -96,10 +100,10 @@ class Io(Section):
     """Bytes the tree read and wrote: from the device (read/write) and through the page cache
     (chars: every read() and write(), cached or not)."""
 
-    read_mb: float = 0.0
-    write_mb: float = 0.0
-    read_chars_mb: float = 0.0
-    write_chars_mb: float = 0.0
+    read_mb: float | None = None
+    write_mb: float | None = None
+    read_chars_mb: float | None = None
+    write_chars_mb: float | None = None
 
 
 @dataclass

@@ -11,17 +11,23 @@ Format history (bump SCHEMA and keep loading older versions):
      (the Python processes seen: pid, cmdline, which recording covered each); kinds `module`,
      `command` and `attach`, status `attached`. `filesystem` (where a scenario's output went:
      kind, type, options, source, backing file) is additive: None in summaries without it.
+     Added since, without a bump (older readers ignore them): `leftovers` (processes of the
+     run that outlived it) and `disk` (the sizes of the artifacts and the run directory).
+The figures' sections (cpu, split, gil, memory, io, throughput) are typed in
+harness/sections.py; their JSON is the same in every version.
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass, field
+import copy
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from harness.files import write_json_atomic
+from harness import readback
+from harness.files import read_json_object, write_json_atomic
 from harness.sections import SPLIT_KEYS as SPLIT_KEYS  # re-exported: defined there
+from harness.sections import Cpu, Gil, Io, Memory, Section, Split, Throughput
 
 SCHEMA = 3
 SUMMARY_NAME = "summary.json"
@@ -47,12 +53,12 @@ class RunSummary:
     #: The Python processes seen in the tree (pid, cmdline; the first few), for tool notes.
     python_processes: list[dict[str, Any]] = field(default_factory=list)
     wall_s: float = 0.0
-    cpu: dict[str, Any] = field(default_factory=dict)
-    split: dict[str, float] = field(default_factory=dict)
-    gil: dict[str, Any] = field(default_factory=dict)
-    memory: dict[str, Any] = field(default_factory=dict)
-    io: dict[str, Any] = field(default_factory=dict)
-    throughput: dict[str, Any] = field(default_factory=dict)
+    cpu: Cpu = field(default_factory=Cpu)
+    split: Split = field(default_factory=Split)
+    gil: Gil = field(default_factory=Gil)
+    memory: Memory = field(default_factory=Memory)
+    io: Io = field(default_factory=Io)
+    throughput: Throughput = field(default_factory=Throughput)
     stages: dict[str, Any] = field(default_factory=dict)
     verdict: dict[str, Any] = field(default_factory=dict)
     artifacts: dict[str, str] = field(default_factory=dict)
@@ -64,9 +70,24 @@ class RunSummary:
     filesystem: dict[str, Any] | None = None  # where output went: type, options, device
     problems: list[str] = field(default_factory=list)
     error: dict[str, Any] | None = None
+    #: Processes of the run still running when it ended by itself: pid, cmdline, running_s,
+    #: ended_by (SIGINT, SIGKILL, kept, exited). Absent from summaries written before it.
+    leftovers: list[dict[str, Any]] = field(default_factory=list)
+    #: Sizes on disk when the run ended: {"run_dir_bytes": n, "artifacts": {name: bytes}}
+    #: (run_dir_bytes: every file of the run directory but this summary).
+    disk: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        """A section given as its JSON object (or None) is read into its type."""
+        for name, typed in SECTIONS.items():
+            setattr(self, name, typed.of(getattr(self, name)))
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {
+            f.name: value.to_dict() if isinstance(value, Section) else copy.deepcopy(value)
+            for f in fields(self)
+            for value in [getattr(self, f.name)]
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RunSummary:
@@ -76,11 +97,23 @@ class RunSummary:
                 f"summary schema {schema!r} is not one this version reads "
                 f"(1..{SCHEMA}); upgrade pipeprof"
             )
-        known = {f for f in cls.__dataclass_fields__}
         missing = {"run_id", "target", "kind", "tool"} - data.keys()
         if missing:
             raise ValueError(f"summary lacks {', '.join(sorted(missing))}")
+        readback.check_summary(data)
+        known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in known})
+
+
+#: The sections read into their types (harness/sections.py).
+SECTIONS: dict[str, type[Section]] = {
+    "cpu": Cpu,
+    "split": Split,
+    "gil": Gil,
+    "memory": Memory,
+    "io": Io,
+    "throughput": Throughput,
+}
 
 
 def save(summary: RunSummary, run_dir: Path) -> Path:
@@ -93,14 +126,16 @@ def load(run_dir: Path) -> RunSummary:
     """The summary of `run_dir` (or of a summary.json path); ValueError if unreadable."""
     path = run_dir if run_dir.is_file() else run_dir / SUMMARY_NAME
     try:
-        data = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise ValueError(f"{path} does not exist: is {run_dir} a run directory?") from None
-    except (OSError, ValueError) as exc:
-        raise ValueError(f"{path} is unreadable: {exc}") from None
-    if not isinstance(data, dict):
-        raise ValueError(f"{path} is not a JSON object")
-    return RunSummary.from_dict(data)
+        found = path.is_file()
+    except OSError:  # a name too long, say: no such summary either way
+        found = False
+    if not found:
+        raise ValueError(f"{path} does not exist: is {run_dir} a run directory?")
+    data = read_json_object(path)
+    try:
+        return RunSummary.from_dict(data)
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}") from None
 
 
 def find_runs(root: Path) -> list[Path]:

@@ -136,8 +136,8 @@ class Scenario:
 
 def _common(items: int) -> tuple[Param, ...]:
     return (
-        Param("items", "int", items, "number of items", minimum=1),
-        Param("seed", "int", 42, "seed of the synthetic data"),
+        Param("items", "int", items, "number of items", minimum=1, maximum=10**9),
+        Param("seed", "int", 42, "seed of the synthetic data", minimum=0, maximum=2**63),
         Param("data_dir", "str", "", "cache directory of generated data (default: ~/.cache)"),
         Param("out_dir", "str", "", "where output goes (default: a fresh temp dir, removed)"),
         Param("result", "str", "", "also write the result JSON to this file"),
@@ -146,14 +146,30 @@ def _common(items: int) -> tuple[Param, ...]:
 
 _API = (
     Param("api_url", "str", "", "use this running API server instead of starting one"),
-    Param("latency_ms", "float", 140.0, "per-request latency of the API server", minimum=0),
     Param(
-        "rate_limit", "float", 0.0, "API requests/s before 429 + Retry-After (0: off)", minimum=0
+        "latency_ms",
+        "float",
+        140.0,
+        "per-request latency of the API server",
+        minimum=0,
+        maximum=3.6e6,
     ),
-    Param("fault_rate", "float", 0.0, "fraction of API requests given a fault", minimum=0),
-    Param("page_size", "int", 10, "items per API page", minimum=1),
+    Param(
+        "rate_limit",
+        "float",
+        0.0,
+        "API requests/s before 429 + Retry-After (0: off)",
+        minimum=0,
+        maximum=1e6,
+    ),
+    Param(
+        "fault_rate", "float", 0.0, "fraction of API requests given a fault", minimum=0, maximum=1
+    ),
+    Param("page_size", "int", 10, "items per API page", minimum=1, maximum=10**6),
 )
-_CORRUPT = Param("corrupt_rate", "float", 0.0, "fraction of malformed records", minimum=0)
+_CORRUPT = Param(
+    "corrupt_rate", "float", 0.0, "fraction of malformed records", minimum=0, maximum=1
+)
 _FSYNC = Param("fsync", "str", "none", "fsync policy", choices=("none", "each", "batch", "end"))
 _CHECKPOINT = (
     Param(
@@ -162,11 +178,14 @@ _CHECKPOINT = (
         0,
         "persist the committed position every K items (0: off)",
         minimum=0,
+        maximum=10**9,
     ),
     Param("resume", "bool", False, "continue after the last checkpoint in --out-dir"),
 )
 _ENCODER = Param("encoder", "str", "json", "output serialiser", choices=("json", "orjson"))
-_BATCH = Param("batch_size", "int", 100, "items per file for the batched layout", minimum=1)
+_BATCH = Param(
+    "batch_size", "int", 100, "items per file for the batched layout", minimum=1, maximum=10**9
+)
 _FORMAT = Param("format", "str", "jsonl", "collection file format", choices=("json", "jsonl"))
 _NESTED = Param("nested", "bool", False, "individual layout: one mkdir'd directory per item")
 _FS = Param(
@@ -194,7 +213,14 @@ SCENARIOS: dict[str, Scenario] = {
                     "ingest mode",
                     choices=("sequential", "asyncio", "threads", "processes"),
                 ),
-                Param("workers", "int", 4, "workers for asyncio, threads, processes", minimum=1),
+                Param(
+                    "workers",
+                    "int",
+                    4,
+                    "workers for asyncio, threads, processes",
+                    minimum=1,
+                    maximum=1024,
+                ),
                 Param("parser", "str", "json", "JSON parser", choices=("json", "orjson")),
                 Param("layout", "str", "files", "input layout", choices=("files", "jsonl")),
                 _CORRUPT,
@@ -210,7 +236,9 @@ SCENARIOS: dict[str, Scenario] = {
                 Param(
                     "mode", "str", "sequential", "client mode", choices=("sequential", "asyncio")
                 ),
-                Param("workers", "int", 10, "requests in flight (asyncio)", minimum=1),
+                Param(
+                    "workers", "int", 10, "requests in flight (asyncio)", minimum=1, maximum=1024
+                ),
                 *_API,
                 _CORRUPT,
             ),
@@ -253,7 +281,7 @@ SCENARIOS: dict[str, Scenario] = {
                     "ingest mode",
                     choices=("sequential", "asyncio", "threads", "processes"),
                 ),
-                Param("workers", "int", 4, "ingest workers", minimum=1),
+                Param("workers", "int", 4, "ingest workers", minimum=1, maximum=1024),
                 Param("parser", "str", "json", "JSON parser", choices=("json", "orjson")),
                 Param(
                     "output_layout",
@@ -275,6 +303,7 @@ SCENARIOS: dict[str, Scenario] = {
                     256,
                     "items handed from stage to stage at a time",
                     minimum=1,
+                    maximum=10**9,
                 ),
                 *_API,
                 _CORRUPT,

@@ -6,17 +6,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
-from harness import rundir, tools
-from harness.attach import AttachRequest, check, execute
-from harness.commands.run import TOOL_OPTION_KEYS, live_line
+from harness import tools
+from harness.commands.common import console, watched
 from harness.errors import HarnessError
-from harness.render.console import print_summary
-
-console = Console(highlight=False, soft_wrap=True)
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
-ATTACHABLE = ("py-spy", "memray", "none")
 
 
 def attach_command(
@@ -27,7 +20,7 @@ def attach_command(
     ] = None,
     tool: Annotated[
         str, typer.Option("--tool", "-t", help="py-spy (default), memray or none")
-    ] = "py-spy",
+    ] = tools.DEFAULT,
     set_: Annotated[
         list[str] | None,
         typer.Option("--set", "-s", help="tool options: native=1, rate=N"),
@@ -37,28 +30,27 @@ def attach_command(
     """Watch a running process and its children with the monitor and a profiler for DURATION
     seconds (or until Ctrl-C), then detach: the process keeps running, is never signalled, and
     the run directory holds a summary like any run's (status `attached`)."""
-    if tool not in ATTACHABLE:
-        raise HarnessError(f"--tool {tool}: harness attach takes {', '.join(ATTACHABLE)}")
+    from harness import rundir
+    from harness.attach import AttachRequest, check, execute
+
+    attachable = tools.attachable()
+    if tool not in attachable:
+        raise HarnessError(f"--tool {tool}: harness attach takes {', '.join(attachable)}")
+    chosen = tools.get(tool)
+    takes = {option.name for option in chosen.options}
     options = {}
     for item in set_ or []:
         key, sep, value = item.partition("=")
-        if not sep or key.strip() not in TOOL_OPTION_KEYS:
-            raise HarnessError(f"--set {item}: attach takes tool options only (native=1, rate=N)")
+        if not sep or key.strip() not in takes:
+            listed = ", ".join(sorted(takes)) or "none"
+            raise HarnessError(f"--set {item}: attach takes {tool}'s options only ({listed})")
         options[key.strip()] = value.strip()
-    request = AttachRequest(pid, tools.get(tool), out, duration, options)
+    request = AttachRequest(pid, chosen, out, duration, options)
     check(request)
     request.out_root = rundir.check_writable(out)
     window = f"{duration:g} s" if duration is not None else "until Ctrl-C"
     label = f"pid {pid} under {tool}"
     console.print(f"[bold]attach[/] {label} ({window})")
-    with console.status(f"watching {label}") as status:
-
-        def progress(snap: dict) -> None:
-            status.update(live_line(f"watching {label}", snap))
-
-        outcome = execute(request, progress)
-    print_summary(console, outcome.summary, outcome.run_dir)
-    if outcome.summary.error:
-        err_console.print(f"error: {outcome.summary.run_id}: {outcome.summary.error['message']}")
+    outcome = watched("watching", label, lambda progress: execute(request, progress))
     if outcome.exit_code:
         raise typer.Exit(outcome.exit_code)

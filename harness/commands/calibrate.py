@@ -3,30 +3,19 @@ truth against findings, with calibration.json and calibration.md."""
 
 from __future__ import annotations
 
-import os
-import platform
+import math
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
-from harness import rundir
-from harness.calibrate import (
-    Calibration,
-    CaseRun,
-    calibrate,
-    choose_cases,
-    choose_tools,
-    default_out_dir,
-    to_json,
-)
-from harness.files import write_json_atomic
-from harness.render import fmt
-from harness.render.console import CalibrationConsole
-from harness.render.markdown import CalibrationMarkdown
+from harness.errors import HarnessError
+
+if TYPE_CHECKING:
+    from harness.calibrate import CaseRun
 
 console = Console(highlight=False, soft_wrap=True)
 if not console.is_terminal:  # piped or captured: rich would assume 80 columns
@@ -66,13 +55,29 @@ def calibrate_command(
     under the monitor alone and under each tool, and what the harness finds is held to what the
     case is by construction. Exits 1 if a verdict is wrong, a CPU share known by construction is
     off by more than its tolerance, or peak RSS is off by more than 10%."""
+    from harness import machine, rundir
+    from harness.calibrate import (
+        Calibration,
+        calibrate,
+        choose_cases,
+        choose_tools,
+        default_out_dir,
+        to_json,
+    )
+    from harness.files import write_json_atomic, write_text_atomic
+    from harness.render import fmt
+    from harness.render.console import CalibrationConsole
+    from harness.render.markdown import CalibrationMarkdown
+
+    if seconds is not None and not math.isfinite(seconds):
+        raise HarnessError(f"--seconds {seconds}: give a finite number of seconds")
     chosen_cases = choose_cases(cases)
     chosen_tools, skipped = choose_tools(tool)
     for note in skipped:
         err_console.print(f"[yellow]skipped[/] {escape(note)}")
     out_dir = rundir.check_writable(out or default_out_dir())
     started = datetime.now(UTC)
-    load_before = [round(x, 2) for x in os.getloadavg()]
+    load_before = machine.load_average()
 
     def progress(n: int, total: int, run: CaseRun) -> None:
         mark = "[red]FAIL[/]" if run.failed else "[green]ok[/]"
@@ -85,17 +90,16 @@ def calibrate_command(
     runs = calibrate(chosen_cases, chosen_tools, out_dir, seconds, progress)
     meta = {
         "created_at": started.isoformat(timespec="seconds"),
-        "host": platform.node(),
-        "cpu_count": os.cpu_count(),
+        **machine.describe(),
         "load_average_before": load_before,
-        "load_average_after": [round(x, 2) for x in os.getloadavg()],
+        "load_average_after": machine.load_average(),
         "tools": [t.name for t in chosen_tools],
         "skipped_tools": skipped,
         "seconds": seconds,
     }
     found = Calibration(runs, to_json(runs, meta))
     write_json_atomic(out_dir / JSON_NAME, found.data)
-    (out_dir / MD_NAME).write_text(CalibrationMarkdown().render(found))
+    write_text_atomic(out_dir / MD_NAME, CalibrationMarkdown().render(found))
     CalibrationConsole().print(console, found)
     console.print(f"calibration: {out_dir / JSON_NAME}, {out_dir / MD_NAME}")
     if not found.data["passed"]:

@@ -6,20 +6,17 @@ import json
 import re
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
-from harness import render, targets, tools
 from harness.errors import HarnessError
-from harness.gate.figures import RunFigures, read
-from harness.gate.judge import Limits, judge
-from harness.gate.outcome import Outcome
-from harness.gate.runs import Group, gather, match
-from harness.runner import RunRequest, execute
-from harness.summary import MANIFEST_NAME
+
+if TYPE_CHECKING:
+    from harness.gate.runs import Group
+    from harness.runner import RunRequest
 
 console = Console(highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -58,6 +55,11 @@ def check_command(
     and system apart), peak RSS and the cause shares. Exit 0 when every figure is within its
     limit, 1 with one line per figure that is not. With --repeat N the target runs N times and
     medians are judged with the runs' spread, so noise is not called a regression."""
+    from harness import render
+    from harness.gate.judge import Limits, judge
+    from harness.gate.outcome import Outcome
+    from harness.gate.runs import gather, match
+
     limits = Limits(
         cpu=_amount(max_cpu_regression, "--max-cpu-regression", "%"),
         rss=_amount(max_rss_regression, "--max-rss-regression", "%"),
@@ -99,6 +101,9 @@ def _amount(text: str, option: str, unit: str) -> float:
 
 def _top_up(group: Group, repeat: int) -> None:
     """Run the group's target again until it has `repeat` finished runs."""
+    from harness.gate.figures import RunFigures, read
+    from harness.runner import execute
+
     if len(group.runs) >= repeat:
         return
     request = _request_of(group.newest.run_dir, group.root)
@@ -113,6 +118,10 @@ def _top_up(group: Group, repeat: int) -> None:
 
 def _request_of(run_dir: Path, root: Path) -> RunRequest:
     """The RunRequest that made `run_dir`, from its manifest."""
+    from harness import targets, tools
+    from harness.runner import RunRequest
+    from harness.summary import MANIFEST_NAME
+
     try:
         manifest = json.loads((run_dir / MANIFEST_NAME).read_text())
     except (OSError, ValueError):
@@ -125,7 +134,7 @@ def _request_of(run_dir: Path, root: Path) -> RunRequest:
         )
     return RunRequest(
         targets.from_spec(spec),
-        tools.get(manifest.get("tool", "none")),
+        tools.get(manifest.get("tool", tools.BARE)),
         root,
         manifest.get("timeout_s"),
         15.0,

@@ -9,7 +9,6 @@ from typing import Annotated
 
 import typer
 
-from harness import render, stack_sources
 from harness.errors import HarnessError
 
 
@@ -49,6 +48,8 @@ def export_command(
 
 def export(run_dir: Path, fmt: str) -> bytes:
     """The stacks of `run_dir` in format `fmt`: a tracer's own trace is its Chrome trace."""
+    from harness import render, stack_sources
+
     found = stack_sources.load(run_dir)
     if fmt == StackFormat.chrome_trace and found.trace_path is not None:
         return found.trace_path.read_bytes()

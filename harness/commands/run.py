@@ -3,25 +3,23 @@ tools, with the monitor always on."""
 
 from __future__ import annotations
 
+import math
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
 from typer.core import TyperCommand
 
-from harness import rundir, targets, tools
+from harness import tools
+from harness.commands.common import console, err_console, tool_options, watched
 from harness.errors import HarnessError
-from harness.render.console import print_summary
-from harness.runner import RunRequest, execute
-from harness.targets import Target
-from harness.tools.base import Tool
 
-console = Console(highlight=False, soft_wrap=True)
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+if TYPE_CHECKING:
+    from harness.runner import RunRequest
+    from harness.targets import Target
+    from harness.tools.base import Tool
 
-TOOL_OPTION_KEYS = ("native", "rate", "entries", "memory", "min_duration")
 _AFTER_DASH = "pipeprof.after_dash"
 
 
@@ -35,16 +33,10 @@ class DashCommand(TyperCommand):
         return super().parse_args(ctx, args)
 
 
-def _split_sets(sets: list[str]) -> tuple[list[str], dict[str, str]]:
-    """--set items go to the scenario, except tool options (native=1, rate=200, ...)."""
-    params, options = [], {}
-    for item in sets:
-        key = item.partition("=")[0].strip().replace("-", "_")
-        if key in TOOL_OPTION_KEYS:
-            options[key] = item.partition("=")[2].strip()
-        else:
-            params.append(item)
-    return params, options
+def finite(option: str, value: float | None) -> None:
+    """HarnessError (exit 2) for nan or inf, which typer's range checks let through."""
+    if value is not None and not math.isfinite(value):
+        raise HarnessError(f"{option} {value}: give a finite number of seconds")
 
 
 def run_command(
@@ -99,6 +91,13 @@ def run_command(
         int,
         typer.Option(help="run each tool this many times (a baseline for harness check)", min=1),
     ] = 1,
+    keep_leftovers: Annotated[
+        bool,
+        typer.Option(
+            help="leave running the processes of the run that outlive it (they are listed "
+            "either way; without this they are ended)"
+        ),
+    ] = False,
 ) -> None:
     """Profile a target under one or more tools, with the monitor always on.
 
@@ -106,20 +105,31 @@ def run_command(
     runs a module; `harness run -- COMMAND...` runs any command (`python -m etl.daily`,
     `pytest -q tests/`, a shell script), and the profiler follows every Python process in it.
     """
-    params, options = _split_sets(set_ or [])
-    resolved = _resolve(ctx, target, list(script_args or []), module, params)
-    names = tool or ["py-spy"]
+    from harness import rundir
+    from harness.runner import RunRequest
+
+    finite("--timeout", timeout)
+    finite("--grace", grace)
+    names = tool or [tools.DEFAULT]
     chosen = tools.expand(names)
     if baseline:  # the bare run goes first, so the tool runs find it
-        bare = tools.get("none")
+        bare = tools.get(tools.BARE)
         chosen = [bare, *(t for t in chosen if t is not bare)]
+    params, options = tool_options(set_ or [], chosen)
+    resolved = _resolve(ctx, target, list(script_args or []), module, params)
     strict = {tools.get(n).name for n in names if n != tools.ALL} | (
-        {"none"} if baseline else set()
+        {tools.BARE} if baseline else set()
     )
     plan = plan_tools(chosen, resolved, strict)
+    for t, _ in plan:  # before anything is launched or written
+        t.check_options(options)
     root = rundir.check_writable(out)
     codes = [
-        _run_one(RunRequest(resolved, t, root, timeout, grace, options, notes))
+        _run_one(
+            RunRequest(
+                resolved, t, root, timeout, grace, options, notes, keep_leftovers=keep_leftovers
+            )
+        )
         for t, notes in plan
         for _ in range(repeat)
     ]
@@ -134,6 +144,8 @@ def _resolve(
     module: str | None,
     sets: list[str],
 ) -> Target:
+    from harness import targets
+
     words = ([target] if target is not None else []) + script_args
     after_dash = ctx.meta.get(_AFTER_DASH)
     if module is not None:
@@ -165,9 +177,12 @@ def plan_tools(
         if unsuited is None:
             plan.append((tool, []))
         elif tool.name in strict:
-            note = f"{unsuited}: this run has the monitor's view only (py-spy follows any Python)"
+            followers = " or ".join(t.name for t in tools.every() if t.follows_processes)
+            note = (
+                f"{unsuited}: this run has the monitor's view only ({followers} follows any Python)"
+            )
             err_console.print(f"note: {note}")
-            plan.append((tools.get("none"), [note]))
+            plan.append((tools.get(tools.BARE), [note]))
         else:
             err_console.print(f"note: {tool.name} skipped: {unsuited}")
     if refused:
@@ -182,23 +197,8 @@ def plan_tools(
 
 
 def _run_one(request: RunRequest) -> int:
+    from harness.runner import execute
+
     label = f"{request.target.name} under {request.tool.name}"
     console.print(f"[bold]run[/] {label}")
-    with console.status(f"running {label}") as status:
-
-        def progress(snap: dict) -> None:
-            status.update(live_line(f"running {label}", snap))
-
-        outcome = execute(request, progress)
-    print_summary(console, outcome.summary, outcome.run_dir)
-    if outcome.summary.error:
-        err_console.print(f"error: {outcome.summary.run_id}: {outcome.summary.error['message']}")
-    return outcome.exit_code
-
-
-def live_line(what: str, snap: dict[str, Any]) -> str:
-    """The status line while a run goes: the monitor's snapshot (cores over the last second)."""
-    return (
-        f"{what}: {snap['elapsed_s']:.1f} s, {snap.get('cores', 0):.2f} cores, "
-        f"{snap.get('rss_mb', 0):.0f} MB RSS, {snap.get('threads', 0)} threads"
-    )
+    return watched("running", label, lambda progress: execute(request, progress)).exit_code

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
-from harness import render
-from harness.errors import HarnessError
-from harness.render.console import ConsoleRenderer
-from harness.runset import RunSet, gather, is_run_path
-from harness.summary import load
+from harness.errors import HarnessError, one_line
+
+if TYPE_CHECKING:
+    from harness.runset import RunSet
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
@@ -50,23 +50,48 @@ def show_command(
         raise HarnessError(f"--json and --format {format_} disagree; pass one of them")
     chosen = Format.json if as_json else (format_ or Format.table)
     found = find(runs)
-    for warning in found.warnings:
-        err_console.print(f"[yellow]warning:[/] {warning}")
-    if not found.runs:
+    if not found.runs:  # one line: the first reason, not a warning per path before it
+        why = f" ({found.warnings[0]}" + (
+            f"; {len(found.warnings) - 1} more)" if len(found.warnings) > 1 else ")"
+        )
         raise HarnessError(
-            f"no readable run summaries in {', '.join(map(str, runs))}; "
+            f"no readable run summaries in {', '.join(map(str, runs))}"
+            f"{why if found.warnings else ''}; "
             "pass run directories or the --out root of `harness run`"
         )
+    for warning in found.warnings:
+        err_console.print(f"[yellow]warning:[/] {escape(one_line(warning))}", soft_wrap=True)
+    from harness import render
+    from harness.render.console import ConsoleRenderer
+
     renderer = render.get("runs", "console" if chosen is Format.table else chosen.value)()
     if isinstance(renderer, ConsoleRenderer):
         renderer.print(console, found)
+        for line in root_lines(runs):
+            console.print(escape(line))
     else:
         typer.echo(renderer.render(found), nl=False)
+
+
+def root_lines(paths: list[Path]) -> list[str]:
+    """For each profiles root among `paths`: its size on disk and how many runs it holds."""
+    from harness import prune
+    from harness.runset import is_run_path
+    from harness.summary import find_runs
+
+    return [
+        f"{path}: {prune.human_size(prune.disk_usage(path))} on disk, {len(find_runs(path))} run(s)"
+        for path in paths
+        if path.is_dir() and not is_run_path(path)
+    ]
 
 
 def find(paths: list[Path]) -> RunSet:
     """One run when one path names a run (an unreadable one is an error), else every run the
     paths hold (unreadable ones become warnings)."""
+    from harness.runset import RunSet, gather, is_run_path
+    from harness.summary import load
+
     if len(paths) == 1 and (not paths[0].exists() or is_run_path(paths[0])):
         try:
             return RunSet([(paths[0], load(paths[0]))], single=True)

@@ -8,10 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from harness import rundir
-from harness.study.execute import run_study
 from harness.study.matrix import FULL, QUICK
-from harness.study.results import FINDINGS_NAME, load
 
 console = Console(highlight=False)
 
@@ -38,6 +35,10 @@ def study_command(
     """Run the study matrix (output layouts x fsync, ingest modes and worker sweeps, API
     concurrency, pipeline variants; each point repeated, plus py-spy and memray runs), then
     answer the plan's Q1-Q4 in findings.md with links to the runs."""
+    from harness import rundir
+    from harness.study.execute import run_study
+    from harness.study.results import FINDINGS_NAME, load
+
     root = rundir.check_writable(out)
     study_dir = run_study(quick, repeat, root, console)
     study = load(study_dir)

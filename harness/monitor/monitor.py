@@ -99,6 +99,11 @@ class Monitor:
         )
         return self._report
 
+    def adopt(self, pid: int) -> None:
+        """Count `pid` and its descendants in the tree from the next slow pass on, though its
+        parent is not in it (an orphan of the run re-parented to the harness)."""
+        self._sampler.adopted.append(pid)
+
     def snapshot(self) -> dict[str, float | int]:
         """Live figures for a progress display: elapsed_s, cores (over the last ~1 s),
         rss_mb, threads, processes. Cheap: a copy of what the sampler last published."""

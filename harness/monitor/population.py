@@ -96,6 +96,15 @@ class Population:
                 self._scan_gap = min(SCAN_GAP_MAX_S, max(min_gap_s, 2 * self._scan_gap))
             self._next_scan = now + self._scan_gap
 
+    def adopt(self, pid: int, now: float) -> None:
+        """Take `pid` into the tree though its parent is not in it: an orphan of the run that
+        its harness (a subreaper) was handed, such as a double-forked daemon whose middle
+        process ended before a scan saw it. Its own children follow it in later scans."""
+        if pid in self.live:
+            return
+        self._tree.members.add(pid)
+        self._add_process(pid, now, initial=False)
+
     def _forked_since_scan(self) -> bool:
         """Whether any process was created on the host since the last call.
 

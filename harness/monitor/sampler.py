@@ -25,6 +25,7 @@ import os
 import resource
 import threading
 import time
+from collections import deque
 from pathlib import Path
 
 from harness.monitor import families, procfs
@@ -100,6 +101,8 @@ class Sampler:
         self.population = Population(
             root_pid, exclude_names, own_pid, exclude_root, budget, self.blocked.fds, self.delayacct
         )
+        # pids another thread hands over (deque appends and pops are atomic)
+        self.adopted: deque[int] = deque()
         self.stacks = _stacks_readable()
         self.stacks_read = 0
         self._stack_budget = 0
@@ -271,6 +274,8 @@ class Sampler:
         self._slow_passes += 1
         if self.kernel_sampler is not None and self.kernel_sampler.active:
             self.kernel_sampler.drain(pop.chains)
+        while self.adopted:  # handed over by another thread (Monitor.adopt)
+            pop.adopt(self.adopted.popleft(), now)
         pop.search(now, full, SLOW_REFRESH_S)
         rescan = full or self._slow_passes % THREAD_RESCAN_EVERY == 0
         rss_pages = 0

@@ -18,7 +18,8 @@ from harness.compare import SECTION_TITLES, Comparison
 from harness.render import cells, fmt
 from harness.render.base import Renderer
 from harness.runset import RunSet, flatten, varying_params
-from harness.summary import SPLIT_KEYS, RunSummary
+from harness.sections import Split
+from harness.summary import RunSummary
 
 if TYPE_CHECKING:
     from harness.calibrate import Calibration
@@ -53,12 +54,12 @@ class ConsoleRenderer(Renderer[T], format="console", extension="txt"):
 # -- runs -----------------------------------------------------------------------------------------
 
 
-def split_line(split: dict[str, float]) -> str:
+def split_line(split: Split) -> str:
     """The thread-time split as 'on-cpu 62%, disk 30%', shares under 0.5% left out."""
     parts = [
-        f"{k.replace('_wait', '').replace('_', '-')} {fmt.percent(split.get(k, 0))}"
-        for k in SPLIT_KEYS
-        if split.get(k, 0) >= 0.005
+        f"{k.replace('_wait', '').replace('_', '-')} {fmt.percent(share)}"
+        for k, share in split.shares().items()
+        if share >= 0.005
     ]
     return ", ".join(parts) or fmt.MISSING
 
@@ -85,26 +86,26 @@ def callsite_lines(sites: list[dict], limit: int = 5) -> list[str]:
 
 def summary_rows(s: RunSummary) -> list[tuple[str, str]]:
     """One run's figures as (label, text) rows."""
-    t, m, g, cpu = s.throughput or {}, s.memory or {}, s.gil or {}, s.cpu or {}
-    items = fmt.number(t.get("items_per_s"), 1)
-    if t.get("items"):
-        items += f"  ({fmt.number(t['items'])} items in {fmt.seconds(t.get('elapsed_s'))})"
-    memory = f"RSS {fmt.mb(m.get('peak_rss_mb'))}"
-    if m.get("peak_heap_mb") is not None:
-        memory += f", heap {fmt.mb(m['peak_heap_mb'])}"
+    t, m, g, cpu = s.throughput, s.memory, s.gil, s.cpu
+    items = fmt.number(t.items_per_s, 1)
+    if t.items:
+        items += f"  ({fmt.number(t.items)} items in {fmt.seconds(t.elapsed_s)})"
+    memory = f"RSS {fmt.mb(m.peak_rss_mb)}"
+    if m.peak_heap_mb is not None:
+        memory += f", heap {fmt.mb(m.peak_heap_mb)}"
     exit_note = f" (exit {s.exit_code})" if s.exit_code not in (0, None) else ""
     rows = [
         ("status", s.status + exit_note),
         ("target / tool", f"{s.target} / {s.tool}"),
         ("wall", fmt.seconds(s.wall_s)),
         ("items/s", items),
-        ("split", split_line(s.split or {})),
+        ("split", split_line(s.split)),
         *([("causes", causes_line(s.causes))] if s.causes else []),
-        ("cores used", f"{fmt.number(cpu.get('cores_used'))} of {cpu.get('cpu_count', '?')}"),
+        ("cores used", f"{fmt.number(cpu.cores_used)} of {cpu.cpu_count or '?'}"),
         (
             "GIL",
-            f"held {fmt.percent(g.get('held_fraction'))}, "
-            f"lock-wait share {fmt.percent(g.get('waiting_fraction'))}",
+            f"held {fmt.percent(g.held_fraction)}, "
+            f"lock-wait share {fmt.percent(g.waiting_fraction)}",
         ),
         ("peak memory", memory),
     ]
@@ -180,7 +181,7 @@ def runs_table(summaries: list[RunSummary], width: int) -> Table:
             fmt.number(row["cores_used"]),
         ]
         if with_split:
-            cells_.append(split_line(s.split or {}))
+            cells_.append(split_line(s.split))
         verdict = escape(f"{row['bound'] or '-'}, {row['confidence'] or '-'}")
         cells_.append(verdict if s.status == "ok" else f"[yellow]{s.status}[/]: {verdict}")
         table.add_row(*cells_)

@@ -16,7 +16,7 @@ from urllib.parse import quote
 from harness import tools
 from harness.study.results import STUDY_NAME, Study
 from harness.study.results import load as load_study
-from harness.summary import MANIFEST_NAME, SPLIT_KEYS, SUMMARY_NAME, RunSummary, find_runs, load
+from harness.summary import MANIFEST_NAME, SUMMARY_NAME, RunSummary, find_runs, load
 from workloads import registry
 
 HIDDEN_PARAMS = frozenset({"out_dir", "data_dir", "result", "api_url"})
@@ -93,11 +93,11 @@ def _from_summary(row: Row, s: RunSummary, run_dir: Path, root: Path) -> Row:
     row.params = shown_params(s.target, s.params)
     row.started_at = s.started_at
     row.wall_s = s.wall_s or None
-    row.items_per_s = s.throughput.get("items_per_s")
-    row.split = {k: float(s.split.get(k, 0.0)) for k in SPLIT_KEYS} if s.split else {}
-    row.gil_held, row.lock_wait = s.gil.get("held_fraction"), s.gil.get("waiting_fraction")
-    row.peak_rss_mb = s.memory.get("peak_rss_mb")
-    row.peak_heap_mb = s.memory.get("peak_heap_mb")
+    row.items_per_s = s.throughput.items_per_s
+    row.split = s.split.shares() if s.split else {}
+    row.gil_held, row.lock_wait = s.gil.held_fraction, s.gil.waiting_fraction
+    row.peak_rss_mb = s.memory.peak_rss_mb
+    row.peak_heap_mb = s.memory.peak_heap_mb
     row.bound = (s.verdict or {}).get("bound", "")
     row.confidence = (s.verdict or {}).get("confidence", "")
     if s.causes:

@@ -12,7 +12,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness import readback
 from harness.files import read_json_object, write_json_atomic
+from harness.sections import Io
 from harness.stats import Spread, spread
 from harness.study.causes import mean_causes
 from harness.study.matrix import Point
@@ -134,12 +136,17 @@ def save(study: Study, study_dir: Path) -> Path:
 def load(path: Path) -> Study:
     """The study in `path` (a study.json or its directory); ValueError if unreadable."""
     path = path / STUDY_NAME if path.is_dir() else path
-    return Study.from_dict(read_json_object(path))
+    data = read_json_object(path)
+    try:
+        readback.check_study(data)
+        return Study.from_dict(data)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"{path}: {exc}") from None
 
 
-def cache_state(io: dict[str, Any]) -> str:
+def cache_state(io: Io) -> str:
     """'warm' when the page cache served the reads (psutil read_bytes << read_chars)."""
-    chars, disk = io.get("read_chars_mb") or 0.0, io.get("read_mb") or 0.0
+    chars, disk = io.read_chars_mb or 0.0, io.read_mb or 0.0
     if chars < 0.05:
         return "unknown"
     return "warm" if disk <= WARM_SHARE * chars else "cold"
@@ -155,7 +162,7 @@ def _sys_per_item_us(result: dict[str, Any] | None) -> float | None:
 def record(summary: RunSummary, rel_dir: str, result: dict[str, Any] | None = None) -> RunRecord:
     """A run's record; `result` is the workload's result JSON, when there is one."""
     error = (summary.error or {}).get("message")
-    items_per_s = summary.throughput.get("items_per_s") if summary.status == "ok" else None
+    items_per_s = summary.throughput.items_per_s if summary.status == "ok" else None
     if summary.status == "ok" and items_per_s is None:
         error = "the run ended without a throughput (no workload result)"
     return RunRecord(
@@ -193,7 +200,7 @@ def aggregate(point: Point, pairs: list[tuple[RunRecord, RunSummary | None]]) ->
     result.median_run = median_record.dir
     result.stages = _stages([s for _, s in good])
     result.split = {
-        k: round(statistics.fmean(s.split.get(k, 0.0) for _, s in good), 4) for k in SPLIT_KEYS
+        k: round(statistics.fmean(s.split.shares()[k] for _, s in good), 4) for k in SPLIT_KEYS
     }
     votes = Counter((s.verdict or {}).get("bound", "unknown") for _, s in good)
     result.verdict = {
@@ -201,7 +208,7 @@ def aggregate(point: Point, pairs: list[tuple[RunRecord, RunSummary | None]]) ->
         "confidence": (median_summary.verdict or {}).get("confidence"),
         "votes": dict(votes),
     }
-    peaks = [s.memory.get("peak_rss_mb") for _, s in good if s.memory.get("peak_rss_mb")]
+    peaks = [s.memory.peak_rss_mb for _, s in good if s.memory.peak_rss_mb]
     result.peak_rss_mb = round(statistics.median(peaks), 1) if peaks else None
     sys_items = [r.sys_per_item_us for r, _ in good if r.sys_per_item_us is not None]
     result.sys_per_item_us = round(statistics.median(sys_items), 2) if sys_items else None

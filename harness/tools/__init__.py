@@ -8,9 +8,12 @@ that runs no profiler does not pay for one (py-spy's brings the flame graph rend
 from __future__ import annotations
 
 import importlib
+from typing import TYPE_CHECKING
 
 from harness.errors import HarnessError
-from harness.tools.base import Tool
+
+if TYPE_CHECKING:
+    from harness.tools.base import Tool
 
 #: name -> "module:Class" of its adapter, in the order `harness list` and `all` take them.
 REGISTRY: dict[str, str] = {
@@ -68,6 +71,8 @@ def packages() -> list[str]:
 
 def with_stacks() -> list[Tool]:
     """The tools that record stacks (`harness export`, compare's differential flame graph)."""
+    from harness.tools.base import Tool
+
     return [tool for tool in every() if type(tool).stacks is not Tool.stacks]
 
 

@@ -101,10 +101,13 @@ class VizTracer(Tool):
             async_task_lanes=trace.task_lanes,
             async_tasks_present=trace.task_lanes > 0,
         )
-        if (loaded.get("viztracer_metadata") or {}).get("overflow"):
+        overflow = bool((loaded.get("viztracer_metadata") or {}).get("overflow"))
+        result.metrics["ring_buffer_overflow"] = overflow
+        if overflow:
             result.problems.append(
-                "viztracer's buffer wrapped: the trace keeps only the latest entries "
-                "(raise --set entries=N or shorten the run)"
+                "viztracer's ring buffer (--set entries=N, the --tracer_entries of each "
+                "process) was full: older events were dropped and the trace keeps only the "
+                f"latest {len(events):,} (raise entries or shorten the run)"
             )
         if not events:
             result.problems.append(f"{TRACE} holds no events")

@@ -68,8 +68,9 @@ def test_cores_are_judged_only_when_the_neighbours_left_them_free() -> None:
 
 
 def test_py_spy_view_is_its_active_fraction_against_the_truth() -> None:
-    run = judge(CASES["fsync_small"], summary("disk", 0.3, "py-spy"), "d", 0.0)
-    assert run.tool_view["value"] == 1.0 and run.tool_view["error"] == pytest.approx(0.7)
+    # py-spy calls the fsync loop active all the time; its own CPU (user mode) is ~5%.
+    run = judge(CASES["fsync_small"], summary("disk", 0.05, "py-spy"), "d", 0.0)
+    assert run.tool_view["value"] == 1.0 and run.tool_view["error"] == pytest.approx(0.95)
 
 
 def test_cases_and_tools_are_chosen_with_none_first() -> None:

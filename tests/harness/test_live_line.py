@@ -6,8 +6,9 @@ import subprocess
 import sys
 import time
 
-from harness.commands.run import live_line
+from harness.commands.common import live_line
 from harness.monitor import Monitor
+from harness.sections import LiveFigures
 
 
 def test_the_live_line_shows_the_cores_a_busy_target_uses() -> None:
@@ -16,7 +17,7 @@ def test_the_live_line_shows_the_cores_a_busy_target_uses() -> None:
     monitor.start()
     try:
         time.sleep(1.5)
-        line = live_line("running busy", {"elapsed_s": 1.5, **monitor.snapshot()})
+        line = live_line("running busy", LiveFigures.of(1.5, monitor.snapshot()))
     finally:
         busy.kill()
         busy.wait()

@@ -65,7 +65,7 @@ def test_module_and_command_give_the_same_kind_of_run_as_the_scenario(three_ways
         assert summary.kind == name and summary.status == "ok"
         assert summary.target == "workloads.output"
         assert wanted <= set(summary.artifacts), summary.artifacts
-        assert summary.throughput["items"] == scenario.throughput["items"] == 2000
+        assert summary.throughput.items == scenario.throughput.items == 2000
         assert summary.verdict["bound"] == scenario.verdict["bound"] == "cpu"
         assert summary.causes["families"].keys() == scenario.causes["families"].keys()
         assert summary.tool_view["metrics"]["samples"] > 0
@@ -83,7 +83,7 @@ def test_a_pipeline_command_is_prepared_as_the_pipeline_scenario(tmp_path: Path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     run_dir, summary = only_run(out)
     assert summary.kind == "command" and summary.target == "workloads.pipeline"
-    assert summary.throughput["items"] == 2000 and set(summary.stages) >= {"ingest", "output"}
+    assert summary.throughput.items == 2000 and set(summary.stages) >= {"ingest", "output"}
     assert summary.verdict["bound"] and summary.causes["families"]
     assert (run_dir / "flamegraph.svg").is_file() and (run_dir / "result.json").is_file()
 

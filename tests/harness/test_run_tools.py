@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.summary import SPLIT_KEYS, find_runs, load
+from harness.summary import find_runs, load
 from harness.verdict.families import FAMILIES
 
 pytestmark = pytest.mark.slow
@@ -44,11 +44,11 @@ def test_summary_is_complete_and_consistent(all_tools, tool):
     run_dir = all_tools[tool]
     summary = load(run_dir)
     assert summary.status == "ok" and summary.exit_code == 0
-    assert abs(sum(summary.split[k] for k in SPLIT_KEYS) - 1) <= 0.01
+    assert abs(sum(summary.split.shares().values()) - 1) <= 0.01
     result = json.loads((run_dir / "result.json").read_text())
-    assert summary.throughput["items_per_s"] == result["items_per_s"] > 0
-    assert summary.throughput["items"] == 2000
-    assert summary.memory["peak_rss_mb"] > 10
+    assert summary.throughput.items_per_s == result["items_per_s"] > 0
+    assert summary.throughput.items == 2000
+    assert summary.memory.peak_rss_mb > 10
     assert summary.verdict["bound"] in {*FAMILIES, "memory", "mixed"} - {"other"}
     causes = summary.causes
     assert abs(sum(causes["shares"].values()) - 1) <= 0.01, causes
@@ -74,7 +74,7 @@ def test_pyspy_artifacts(all_tools):
 def test_memray_artifacts(all_tools):
     summary = load(all_tools["memray"])
     assert "memray_flamegraph" in summary.artifacts
-    assert summary.memory["peak_heap_mb"] > 0
+    assert summary.memory.peak_heap_mb > 0
     assert summary.tool_view["top"], "memray found no allocation sites"
 
 

@@ -44,3 +44,34 @@ def group_survivors(pgid: int) -> list[int]:
         except (OSError, psutil.Error):
             continue
     return found
+
+
+def start_ticks(pid: int) -> int | None:
+    """A process's start time in clock ticks since boot (field 22 of /proc/<pid>/stat)."""
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_bytes()
+    except OSError:
+        return None
+    return int(raw[raw.rfind(b")") + 2 :].split()[19])
+
+
+def read_records(path: Path) -> list[tuple[int, int]]:
+    """(pid, start ticks) lines a test program wrote about the processes it started."""
+    if not path.exists():
+        return []
+    return [tuple(map(int, line.split())) for line in path.read_text().splitlines() if line]
+
+
+def survivors_by_start(records: list[tuple[int, int]]) -> list[int]:
+    """Pids of `records` still running as the same process (same start time, not a zombie);
+    a pid the kernel gave to another process since does not count."""
+    alive = []
+    for pid, ticks in records:
+        if start_ticks(pid) != ticks:
+            continue
+        try:
+            if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
+                alive.append(pid)
+        except psutil.NoSuchProcess:
+            continue
+    return alive

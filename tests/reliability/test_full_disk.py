@@ -13,7 +13,17 @@ from pathlib import Path
 
 import pytest
 
+from harness.summary import find_runs, load
+from tests.reliability.support import harness
+
 ITEMS = 2000
+# Writes ~100 MB to stdout (which the harness sends to the run directory), then exits 0.
+FLOOD = """
+import sys
+line = "x" * 1023 + "\\n"
+for _ in range(100_000):
+    sys.stdout.write(line)
+"""
 
 
 @contextmanager
@@ -111,3 +121,35 @@ def test_file_size_limit_then_resume(tmp_path, ledger):
         "output collection past RLIMIT_FSIZE, resume", faults="EFBIG", lost=lost, duplicates=dups
     ).record()
     assert lost == 0 and dups == 0
+
+
+def test_a_full_profiles_disk_is_one_line_and_damages_nothing(tmp_path, ledger):
+    with small_tmpfs(tmp_path / "fs", "4m") as fs:
+        if fs is None:
+            pytest.skip("cannot mount a tmpfs here")
+        root, quick, flood = fs / "profiles", tmp_path / "quick.py", tmp_path / "flood.py"
+        quick.write_text("x = 1\n")
+        flood.write_text(FLOOD)
+        first = harness("run", str(quick), "--tool", "none", "--out", str(root))
+        assert first.returncode == 0, first.stderr
+        (earlier,) = find_runs(root)
+        before = {p.name: p.read_bytes() for p in earlier.iterdir()}
+        full = harness("run", str(flood), "--tool", "none", "--out", str(root))
+        assert full.returncode == 1, full.stdout + full.stderr
+        lines = [line for line in full.stderr.splitlines() if line.strip()]
+        assert len(lines) == 1 and lines[0].startswith("error: no space left"), full.stderr
+        assert str(fs) in lines[0] and "Traceback" not in full.stdout + full.stderr
+        after = {p.name: p.read_bytes() for p in earlier.iterdir()}
+        lost = int(after != before)
+        (failed,) = set(find_runs(root)) - {earlier}
+        assert (failed / "stdout.txt").stat().st_size > 0, "the partial output was not kept"
+        summary = load(failed)
+        assert summary.status == "failed" and summary.error["disk_full"]
+        shown = harness("show", str(root))
+        assert shown.returncode == 0 and earlier.name in shown.stdout, shown.stderr
+        pruned = harness("prune", "--keep", "1", "--out", str(root))
+        assert pruned.returncode == 0 and "removed 1 run(s)" in pruned.stdout, pruned.stderr
+        ledger(
+            "harness run on a full profiles disk (4 MB tmpfs)", faults="ENOSPC", lost=lost
+        ).record()
+        assert lost == 0

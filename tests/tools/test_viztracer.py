@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from harness.errors import HarnessError
+from harness.summary import find_runs, load
 from harness.tools.base import LaunchContext
 from harness.tools.viztracer_tool import TRACE, VizTracer, top_functions
 from tests.tools.interrupt import interrupt_when_ready
@@ -125,7 +126,7 @@ def test_a_wrapped_buffer_is_a_problem(tmp_path):
     result = VizTracer().collect(tmp_path)
 
     assert len(result.problems) == 1
-    assert result.problems[0].startswith("viztracer's buffer wrapped")
+    assert result.problems[0].startswith("viztracer's ring buffer")
     assert result.metrics["events"] == 125
 
 
@@ -208,3 +209,25 @@ def test_sigint_still_writes_the_trace(tmp_path):
 
     assert result.problems == []
     assert any(t["where"].endswith("forever.py:4 tick") for t in result.top)
+
+
+@pytest.mark.slow
+def test_a_full_ring_buffer_is_named_in_the_summary(tmp_path):
+    """A real run through the harness whose calls outnumber a small buffer: the summary says
+    viztracer's ring buffer dropped the older events, and how many it kept."""
+    script = tmp_path / "calls.py"
+    script.write_text("def f(i):\n    return i * 2\n\n\nfor i in range(20_000):\n    f(i)\n")
+    out = tmp_path / "profiles"
+    done = subprocess.run(
+        [sys.executable, "-m", "harness", "run", str(script), "--tool", "viztracer",
+         "--set", "entries=1000", "--set", "min_duration=0", "--out", str(out)],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    summary = load(find_runs(out)[0])
+    assert summary.tool_view["metrics"]["ring_buffer_overflow"] is True
+    (note,) = [p for p in summary.problems if "ring buffer" in p]
+    events = json.loads((find_runs(out)[0] / TRACE).read_text())["traceEvents"]
+    assert "older events were dropped" in note and f"latest {len(events):,}" in note
+    assert 1000 <= len(events) < 1100  # the buffer's 1,000 calls and a few metadata events
+    assert summary.disk["artifacts"]["trace"] > 0
