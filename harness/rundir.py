@@ -29,7 +29,7 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 #: harness ends, however it ends, so a crash never leaves a run "in progress".
 LOCK_NAME = ".in-progress.lock"
 MANIFEST_SCHEMA = 1
-#: Distributions whose versions a manifest records, besides every tool's own.
+#: Distributions whose versions a manifest records, besides the run's tool's own.
 PACKAGES = ("pipeprof", "psutil", "orjson", "aiohttp")
 
 
@@ -92,6 +92,12 @@ def is_in_progress(run_dir: Path) -> bool:
     return False
 
 
+def _tool_package(name: str | None) -> list[str]:
+    """The distribution of the tool the run used (its version is the one that matters)."""
+    package = tools.get(name).package if name in tools.REGISTRY else None
+    return [package] if package else []
+
+
 def write_manifest(run_dir: Path, **fields: Any) -> dict[str, Any]:
     """Record how the run was made, so its numbers can be judged later (as pyperf does)."""
     manifest = {
@@ -99,7 +105,7 @@ def write_manifest(run_dir: Path, **fields: Any) -> dict[str, Any]:
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         **fields,
         "harness_argv": sys.argv,
-        **machine.describe(packages=[*PACKAGES, *tools.packages()]),
+        **machine.describe(packages=[*PACKAGES, *_tool_package(fields.get("tool"))]),
         "load_average": machine.load_average(),
     }
     write_json_atomic(run_dir / MANIFEST_NAME, manifest)

@@ -14,15 +14,15 @@ from rich.markup import escape
 from rich.table import Table
 
 from harness import tools
-from harness.compare import SECTION_TITLES, Comparison
 from harness.render import cells, fmt
 from harness.render.base import Renderer
-from harness.runset import RunSet, flatten, varying_params
 from harness.sections import Split
 from harness.summary import RunSummary
 
 if TYPE_CHECKING:
     from harness.calibrate import Calibration
+    from harness.compare import Comparison
+    from harness.runset import RunSet
 
 T = TypeVar("T")
 
@@ -161,6 +161,8 @@ def print_summary(console: Console, s: RunSummary, run_dir: Path) -> None:
 def runs_table(summaries: list[RunSummary], width: int) -> Table:
     """One line per run, with the parameters that vary across the set (and a status other than
     ok before the verdict); the split of thread time only where the terminal is wide enough."""
+    from harness.runset import flatten, varying_params  # a table of runs: not after one run
+
     varying = varying_params(summaries)
     with_split = width >= WIDE
     table = Table(box=None, padding=(0, 1, 0, 0), header_style="bold")
@@ -189,7 +191,7 @@ def runs_table(summaries: list[RunSummary], width: int) -> Table:
 
 
 @dataclass
-class RunsConsole(ConsoleRenderer[RunSet], subject="runs"):
+class RunsConsole(ConsoleRenderer["RunSet"], subject="runs"):
     """One run's summary when one was asked for, else every run as one table."""
 
     def renderables(self, data: RunSet, width: int) -> list[RenderableType]:
@@ -203,11 +205,13 @@ class RunsConsole(ConsoleRenderer[RunSet], subject="runs"):
 
 
 @dataclass
-class ComparisonConsole(ConsoleRenderer[Comparison], subject="comparison"):
+class ComparisonConsole(ConsoleRenderer["Comparison"], subject="comparison"):
     """Two runs side by side: the parameters that differ, then every figure with B/A and B-A,
     coloured where B is better or worse."""
 
     def renderables(self, data: Comparison, width: int) -> list[RenderableType]:
+        from harness.compare import SECTION_TITLES
+
         c = data
         table = Table(box=None, pad_edge=False, header_style="bold")
         for name in ("figure", "A", "B", "B/A", "B-A"):

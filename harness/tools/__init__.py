@@ -64,11 +64,6 @@ def attachable() -> list[str]:
     return [tool.name for tool in every() if tool.can_attach]
 
 
-def packages() -> list[str]:
-    """The distributions of every tool, for a run's manifest."""
-    return [tool.package for tool in every() if tool.package]
-
-
 def with_stacks() -> list[Tool]:
     """The tools that record stacks (`harness export`, compare's differential flame graph)."""
     from harness.tools.base import Tool
