@@ -23,6 +23,7 @@ from harness import (
     assemble,
     descendants,
     diskfull,
+    finish,
     leftovers,
     overhead,
     process,
@@ -35,10 +36,9 @@ from harness.monitor import Monitor
 from harness.sections import LiveFigures
 from harness.summary import RunSummary, load, save
 from harness.targets import Target
-from harness.tools.base import LaunchContext, Tool, ToolResult
+from harness.tools.base import LaunchContext, Tool
 from workloads import registry
 
-STDOUT_NAME, STDERR_NAME = "stdout.txt", "stderr.txt"
 EXIT_CODES = {"ok": 0, "attached": 0, "failed": 1, "timeout": 124, "interrupted": 130}
 
 
@@ -69,15 +69,6 @@ class RunOutcome:
 
 
 Progress = Callable[[LiveFigures], None]
-
-
-def _tail(path: Path, limit: int = 2000) -> str:
-    try:
-        with open(path, "rb") as f:
-            f.seek(max(0, os.fstat(f.fileno()).st_size - limit))
-            return f.read().decode(errors="replace").strip()
-    except OSError:
-        return ""
 
 
 def execute(request: RunRequest, progress: Progress | None = None) -> RunOutcome:
@@ -184,7 +175,7 @@ def _watch(
     progress: Progress | None,
 ) -> None:
     tool = request.tool
-    stdout, stderr = run_dir / STDOUT_NAME, run_dir / STDERR_NAME
+    stdout, stderr = run_dir / finish.STDOUT_NAME, run_dir / finish.STDERR_NAME
     started = time.monotonic()
     proc = process.launch(command, stdout, stderr, env=env)
     tracker = descendants.Descendants(proc.pid, own_names=tool.own_process_names)
@@ -239,7 +230,7 @@ def _watch(
         summary.problems.append(note)
     script = request.target.script
     roots = [script.parent] if script else []
-    _finish(summary, run_dir, tool, status, returncode, wall, report, stderr, [*roots, Path.cwd()])
+    finish.finish(summary, run_dir, tool, status, returncode, wall, report, [*roots, Path.cwd()])
 
 
 def _abandon(
@@ -301,62 +292,3 @@ def _stop_watchers(watchers: list[Any], grace_s: float) -> None:
             except subprocess.TimeoutExpired:
                 watcher.kill()
                 watcher.wait()
-
-
-def _finish(
-    summary: RunSummary,
-    run_dir: Path,
-    tool: Tool,
-    status: str,
-    returncode: int | None,
-    wall: float,
-    report: dict[str, Any],
-    stderr: Path,
-    roots: list[Path],
-) -> None:
-    try:
-        tool_result = tool.collect(run_dir)
-    except Exception as exc:  # a collector bug must not lose the run
-        tool_result = ToolResult(problems=[f"{tool.name}: collecting its output failed: {exc}"])
-    result = assemble.workload_result(run_dir, run_dir / STDOUT_NAME)
-    summary.status = status
-    summary.exit_code = returncode
-    summary.wall_s = round(wall, 4)
-    summary.artifacts.update(
-        {"stdout": STDOUT_NAME, "stderr": STDERR_NAME, "manifest": "manifest.json"}
-    )
-    if (run_dir / assemble.RESULT_NAME).exists():
-        summary.artifacts["result"] = assemble.RESULT_NAME
-    try:
-        assemble.fill(summary, report, tool_result, result, tool, roots, run_dir)
-    except Exception as exc:  # a bug in building the figures must not lose the run
-        summary.problems.append(
-            f"building the summary's figures failed ({type(exc).__name__}: {exc}); "
-            "the tool's and the workload's output are kept in the run directory"
-        )
-    summary.disk = rundir.sizes(run_dir, summary.artifacts)
-    if tool_result.unavailable and status == "ok":
-        status = summary.status = "failed"
-    if status != "ok":
-        tail = _tail(stderr)
-        hint = tool_result.unavailable or (tool.failure_hint(tail) if status == "failed" else None)
-        summary.error = {
-            "message": hint or _failure_line(status, returncode, tail),
-            "stderr_tail": tail[-1500:],
-            "tool_unavailable": bool(hint),
-        }
-    save(summary, run_dir)
-
-
-def _failure_line(status: str, returncode: int | None, tail: str) -> str:
-    if status == "failed":
-        if returncode is not None and returncode < 0:
-            name = (
-                signal.Signals(-returncode).name
-                if -returncode in signal.valid_signals()
-                else str(-returncode)
-            )
-            return f"the target was killed by {name}"
-        last = tail.strip().splitlines()[-1] if tail.strip() else "no output on stderr"
-        return f"the target exited with code {returncode}: {last}"
-    return f"run {status}"

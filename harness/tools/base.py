@@ -109,6 +109,8 @@ class Tool(ABC):
     #: Artifacts worth opening, by key (or key prefix: `memray_flamegraph_<pid>`), with the
     #: label the report links them by; printed as paths after a run, in this order.
     openable: tuple[tuple[str, str], ...] = ()
+    #: Text the tool prints when it cannot run -> the one-line fix (failure_hint).
+    hints: dict[str, str] = {}  # noqa: RUF012 - read only, replaced whole by an adapter
     #: A study runs one representative point per scenario under it, with these options.
     study_options: tuple[tuple[str, str], ...] | None = None
     #: Executable names of the tool's own processes (recorders attached to the tree), which
@@ -216,8 +218,9 @@ class Tool(ABC):
         return []
 
     def failure_hint(self, stderr_tail: str) -> str | None:
-        """A one-line fix if the tool's stderr shows it could not run (no ptrace, say)."""
-        return None
+        """A one-line fix if the tool's stderr shows it could not run (no ptrace, say): the
+        first of `hints` whose text the tail holds."""
+        return next((hint for key, hint in self.hints.items() if key in stderr_tail), None)
 
     def evidence(self, result: ToolResult, split: dict[str, float]) -> list[str]:
         """The tool's own lines for the verdict, set against the monitor's resource `split`

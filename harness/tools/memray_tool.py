@@ -67,6 +67,7 @@ def flamegraph_command(python: str, capture: Path, output: Path) -> list[str]:
 class Memray(Tool):
     name = "memray"
     description = "heap allocations: peak heap, top allocation sites, flame graph"
+    hints = _HINTS
     package = "memray"
     can_attach = True
     starts_program = True
@@ -172,9 +173,6 @@ class Memray(Tool):
         result.metrics.update(_metrics(stats, child_stats, len(children)))
         result.top = _top_sites([s for s in [stats, *child_stats] if s])
         return result
-
-    def failure_hint(self, stderr_tail: str) -> str | None:
-        return next((hint for key, hint in _HINTS.items() if key in stderr_tail), None)
 
     def evidence(self, result: ToolResult, split: dict[str, float]) -> list[str]:
         heap = result.metrics.get("peak_heap_mb")

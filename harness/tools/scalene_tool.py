@@ -59,6 +59,7 @@ def render_html_command(python: str) -> list[str]:
 class Scalene(Tool):
     name = "scalene"
     description = "line-level CPU split (python / native / system) and memory, JSON + HTML"
+    hints = _HINTS
     package = "scalene"
     options = (Option("memory", "bool", True, "profile memory too (false: --cpu-only)"),)
     adds_rss = True  # its memory sampler's allocator hooks and its launcher process
@@ -114,9 +115,6 @@ class Scalene(Tool):
         if (run_dir / PROFILE_HTML).is_file():
             result.artifacts["scalene_html"] = PROFILE_HTML
         return result
-
-    def failure_hint(self, stderr_tail: str) -> str | None:
-        return next((hint for key, hint in _HINTS.items() if key in stderr_tail), None)
 
     def evidence(self, result: ToolResult, split: dict[str, float]) -> list[str]:
         """Its python / native / "system" split ("system": wall minus CPU on a line, waits

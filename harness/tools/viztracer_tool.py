@@ -43,6 +43,7 @@ _HINTS = {
 class VizTracer(Tool):
     name = "viztracer"
     description = "function-level timeline for Perfetto (trace.json), asyncio tasks as lanes"
+    hints = _HINTS
     package = "viztracer"
     starts_program = True
     options = (
@@ -126,9 +127,6 @@ class VizTracer(Tool):
             raise HarnessError(f"{path.parent.name}: {result.problems[0]}")
         found = viztracer_trace.own_time_stacks(viztracer_trace.scan(loaded["traceEvents"]))
         return RunStacks(run_dir.name, found, "us", None, path.name, path)
-
-    def failure_hint(self, stderr_tail: str) -> str | None:
-        return next((hint for key, hint in _HINTS.items() if key in stderr_tail), None)
 
 
 def _read(path: Path, result: ToolResult) -> dict[str, Any] | None:
