@@ -10,71 +10,18 @@ they are called, so `import workloads.registry` stays light.
 
 from __future__ import annotations
 
-import math
-import re
 from collections.abc import Collection
 from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from workloads import params as p
 from workloads.errors import WorkloadError
+from workloads.params import FILESYSTEMS, Param
 
 if TYPE_CHECKING:
     from workloads.scenarios.prepare import Preparation
-
-#: The filesystems a scenario's output can go to (`fs`); workloads/filesystems.py makes them.
-FILESYSTEMS = ("disk", "tmpfs", "ext4", "xfs", "btrfs")
-PARAM_TYPES = {"int": int, "float": float, "str": str, "bool": bool}
-
-
-@dataclass(frozen=True)
-class Param:
-    """One scenario option: `name` uses underscores; its flag is `--name-with-dashes`."""
-
-    name: str
-    type: str
-    default: Any
-    help: str
-    choices: tuple[str, ...] | None = None
-    minimum: float | None = None
-    maximum: float | None = None  # past it a value is a typo, not a plan (1e30 items)
-    #: For a str: a regular expression the whole value must match, and what it looks like.
-    pattern: tuple[str, str] | None = None
-
-    @property
-    def flag(self) -> str:
-        return "--" + self.name.replace("_", "-")
-
-    def parse(self, raw: str) -> Any:
-        """The typed value of `raw`; ValueError with a one-line reason if it is not valid."""
-        if self.type == "bool":
-            lowered = raw.strip().lower()
-            if lowered in ("1", "true", "yes", "on"):
-                return True
-            if lowered in ("0", "false", "no", "off"):
-                return False
-            raise ValueError(f"{self.name} takes true or false, not {raw!r}")
-        try:
-            value = PARAM_TYPES[self.type](raw)
-        except ValueError:
-            raise ValueError(
-                f"{self.name} takes a{'n' if self.type == 'int' else ''} {self.type}, not {raw!r}"
-            ) from None
-        self.check(value)
-        return value
-
-    def check(self, value: Any) -> None:
-        if self.choices is not None and value not in self.choices:
-            raise ValueError(f"{self.name} must be one of {', '.join(self.choices)}, not {value!r}")
-        if isinstance(value, float) and not math.isfinite(value):
-            raise ValueError(f"{self.name} must be a finite number, not {value!r}")
-        if self.minimum is not None and value is not None and value < self.minimum:
-            raise ValueError(f"{self.name} must be >= {self.minimum:g}, not {value!r}")
-        if self.maximum is not None and value is not None and value > self.maximum:
-            raise ValueError(f"{self.name} must be <= {self.maximum:g}, not {value!r}")
-        if self.pattern is not None and not re.fullmatch(self.pattern[0], str(value)):
-            raise ValueError(f"{self.name} must look like {self.pattern[1]}, not {value!r}")
 
 
 @dataclass(frozen=True)
@@ -134,69 +81,6 @@ class Scenario:
         return prepare.params_of(self, argv)
 
 
-def _common(items: int) -> tuple[Param, ...]:
-    return (
-        Param("items", "int", items, "number of items", minimum=1, maximum=10**9),
-        Param("seed", "int", 42, "seed of the synthetic data", minimum=0, maximum=2**63),
-        Param("data_dir", "str", "", "cache directory of generated data (default: ~/.cache)"),
-        Param("out_dir", "str", "", "where output goes (default: a fresh temp dir, removed)"),
-        Param("result", "str", "", "also write the result JSON to this file"),
-    )
-
-
-_API = (
-    Param("api_url", "str", "", "use this running API server instead of starting one"),
-    Param(
-        "latency_ms",
-        "float",
-        140.0,
-        "per-request latency of the API server",
-        minimum=0,
-        maximum=3.6e6,
-    ),
-    Param(
-        "rate_limit",
-        "float",
-        0.0,
-        "API requests/s before 429 + Retry-After (0: off)",
-        minimum=0,
-        maximum=1e6,
-    ),
-    Param(
-        "fault_rate", "float", 0.0, "fraction of API requests given a fault", minimum=0, maximum=1
-    ),
-    Param("page_size", "int", 10, "items per API page", minimum=1, maximum=10**6),
-)
-_CORRUPT = Param(
-    "corrupt_rate", "float", 0.0, "fraction of malformed records", minimum=0, maximum=1
-)
-_FSYNC = Param("fsync", "str", "none", "fsync policy", choices=("none", "each", "batch", "end"))
-_CHECKPOINT = (
-    Param(
-        "checkpoint_every",
-        "int",
-        0,
-        "persist the committed position every K items (0: off)",
-        minimum=0,
-        maximum=10**9,
-    ),
-    Param("resume", "bool", False, "continue after the last checkpoint in --out-dir"),
-)
-_ENCODER = Param("encoder", "str", "json", "output serialiser", choices=("json", "orjson"))
-_BATCH = Param(
-    "batch_size", "int", 100, "items per file for the batched layout", minimum=1, maximum=10**9
-)
-_FORMAT = Param("format", "str", "jsonl", "collection file format", choices=("json", "jsonl"))
-_NESTED = Param("nested", "bool", False, "individual layout: one mkdir'd directory per item")
-_FS = Param(
-    "fs",
-    "str",
-    "disk",
-    "filesystem to write to: the default disk, a fresh tmpfs, or a fresh ext4/xfs/btrfs on a "
-    "loop device (root)",
-    choices=FILESYSTEMS,
-)
-
 SCENARIOS: dict[str, Scenario] = {
     s.name: s
     for s in (
@@ -205,25 +89,10 @@ SCENARIOS: dict[str, Scenario] = {
             "workloads.ingest_files",
             "Read and parse JSON items from files (plan baseline and Task 3)",
             (
-                *_common(10_000),
-                Param(
-                    "mode",
-                    "str",
-                    "sequential",
-                    "ingest mode",
-                    choices=("sequential", "asyncio", "threads", "processes"),
-                ),
-                Param(
-                    "workers",
-                    "int",
-                    4,
-                    "workers for asyncio, threads, processes",
-                    minimum=1,
-                    maximum=1024,
-                ),
-                Param("parser", "str", "json", "JSON parser", choices=("json", "orjson")),
+                *p.common(10_000),
+                *p.ingest("mode", "workers for asyncio, threads, processes"),
                 Param("layout", "str", "files", "input layout", choices=("files", "jsonl")),
-                _CORRUPT,
+                p.CORRUPT,
             ),
             uses_asyncio_param="mode",
         ),
@@ -232,15 +101,15 @@ SCENARIOS: dict[str, Scenario] = {
             "workloads.ingest_api",
             "Fetch items from the paginated loopback HTTP API (Task 4)",
             (
-                *_common(1_000),
+                *p.common(1_000),
                 Param(
                     "mode", "str", "sequential", "client mode", choices=("sequential", "asyncio")
                 ),
                 Param(
                     "workers", "int", 10, "requests in flight (asyncio)", minimum=1, maximum=1024
                 ),
-                *_API,
-                _CORRUPT,
+                *p.API,
+                p.CORRUPT,
             ),
             needs_api=True,
             uses_asyncio_param="mode",
@@ -249,54 +118,17 @@ SCENARIOS: dict[str, Scenario] = {
             "output",
             "workloads.output",
             "Serialise and write items: layouts x fsync policies (Task 1)",
-            (
-                *_common(5_000),
-                Param(
-                    "layout",
-                    "str",
-                    "individual",
-                    "output layout",
-                    choices=("individual", "collection", "batched"),
-                ),
-                _FORMAT,
-                _FSYNC,
-                _BATCH,
-                _NESTED,
-                _FS,
-                _ENCODER,
-                *_CHECKPOINT,
-            ),
+            (*p.common(5_000), *p.output("layout")),
         ),
         Scenario(
             "pipeline",
             "workloads.pipeline",
             "Ingest -> transform -> output end to end, with checkpoints (Task 2)",
             (
-                *_common(10_000),
+                *p.common(10_000),
                 Param("source", "str", "files", "where items come from", choices=("files", "api")),
-                Param(
-                    "ingest_mode",
-                    "str",
-                    "sequential",
-                    "ingest mode",
-                    choices=("sequential", "asyncio", "threads", "processes"),
-                ),
-                Param("workers", "int", 4, "ingest workers", minimum=1, maximum=1024),
-                Param("parser", "str", "json", "JSON parser", choices=("json", "orjson")),
-                Param(
-                    "output_layout",
-                    "str",
-                    "individual",
-                    "output layout",
-                    choices=("individual", "collection", "batched"),
-                ),
-                _FORMAT,
-                _FSYNC,
-                _BATCH,
-                _NESTED,
-                _FS,
-                _ENCODER,
-                *_CHECKPOINT,
+                *p.ingest("ingest_mode", "ingest workers"),
+                *p.output("output_layout"),
                 Param(
                     "chunk_size",
                     "int",
@@ -305,8 +137,8 @@ SCENARIOS: dict[str, Scenario] = {
                     minimum=1,
                     maximum=10**9,
                 ),
-                *_API,
-                _CORRUPT,
+                *p.API,
+                p.CORRUPT,
             ),
             needs_api=("source", "api"),
             uses_asyncio_param="ingest_mode",
