@@ -115,14 +115,20 @@ def _startup_section(rows: list[dict[str, Any]]) -> list[str]:
     ]
 
 
+def _when(m: dict[str, Any]) -> str:
+    """When, where and how busy: the first line under the title."""
+    return (
+        f"{m['created_at']} on {m['host']} ({m['cpu_count']} cores, shared), load average "
+        f"{m['load_average_before'][0]} before and {m['load_average_after'][0]} after; "
+        f"{m['pairs']} interleaved rounds per figure; {fmt.seconds(m['duration_s'], 0)} in all."
+    )
+
+
 def markdown(results: dict[str, Any]) -> str:
-    m = results["meta"]
     lines = [
         "# Bench results",
         "",
-        f"{m['created_at']} on {m['host']} ({m['cpu_count']} cores, shared), load average "
-        f"{m['load_average_before'][0]} before and {m['load_average_after'][0]} after; "
-        f"{m['pairs']} interleaved rounds per figure; {fmt.seconds(m['duration_s'], 0)} in all.",
+        _when(results["meta"]),
         "",
         "Each figure is the median of per-round ratios; the range over rounds and their standard "
         "deviation relative to the mean follow it. (unstable): that deviation is "

@@ -20,7 +20,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from harness import pycommand
@@ -46,12 +46,7 @@ class PythonSeen:
     recorded_by: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "pid": self.pid,
-            "ppid": self.ppid,
-            "cmdline": self.cmdline,
-            "recorded_by": self.recorded_by,
-        }
+        return asdict(self)
 
 
 @dataclass

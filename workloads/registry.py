@@ -81,70 +81,65 @@ class Scenario:
         return prepare.params_of(self, argv)
 
 
-SCENARIOS: dict[str, Scenario] = {
-    s.name: s
-    for s in (
-        Scenario(
-            "ingest_files",
-            "workloads.ingest_files",
-            "Read and parse JSON items from files (plan baseline and Task 3)",
-            (
-                *p.common(10_000),
-                *p.ingest("mode", "workers for asyncio, threads, processes"),
-                Param("layout", "str", "files", "input layout", choices=("files", "jsonl")),
-                p.CORRUPT,
+_SCENARIOS = (
+    Scenario(
+        "ingest_files",
+        "workloads.ingest_files",
+        "Read and parse JSON items from files (plan baseline and Task 3)",
+        (
+            *p.common(10_000),
+            *p.ingest("mode", "workers for asyncio, threads, processes"),
+            Param("layout", "str", "files", "input layout", choices=("files", "jsonl")),
+            p.CORRUPT,
+        ),
+        uses_asyncio_param="mode",
+    ),
+    Scenario(
+        "ingest_api",
+        "workloads.ingest_api",
+        "Fetch items from the paginated loopback HTTP API (Task 4)",
+        (
+            *p.common(1_000),
+            Param("mode", "str", "sequential", "client mode", choices=("sequential", "asyncio")),
+            Param("workers", "int", 10, "requests in flight (asyncio)", minimum=1, maximum=1024),
+            *p.API,
+            p.CORRUPT,
+        ),
+        needs_api=True,
+        uses_asyncio_param="mode",
+    ),
+    Scenario(
+        "output",
+        "workloads.output",
+        "Serialise and write items: layouts x fsync policies (Task 1)",
+        (*p.common(5_000), *p.output("layout")),
+    ),
+    Scenario(
+        "pipeline",
+        "workloads.pipeline",
+        "Ingest -> transform -> output end to end, with checkpoints (Task 2)",
+        (
+            *p.common(10_000),
+            Param("source", "str", "files", "where items come from", choices=("files", "api")),
+            *p.ingest("ingest_mode", "ingest workers"),
+            *p.output("output_layout"),
+            Param(
+                "chunk_size",
+                "int",
+                256,
+                "items handed from stage to stage at a time",
+                minimum=1,
+                maximum=10**9,
             ),
-            uses_asyncio_param="mode",
+            *p.API,
+            p.CORRUPT,
         ),
-        Scenario(
-            "ingest_api",
-            "workloads.ingest_api",
-            "Fetch items from the paginated loopback HTTP API (Task 4)",
-            (
-                *p.common(1_000),
-                Param(
-                    "mode", "str", "sequential", "client mode", choices=("sequential", "asyncio")
-                ),
-                Param(
-                    "workers", "int", 10, "requests in flight (asyncio)", minimum=1, maximum=1024
-                ),
-                *p.API,
-                p.CORRUPT,
-            ),
-            needs_api=True,
-            uses_asyncio_param="mode",
-        ),
-        Scenario(
-            "output",
-            "workloads.output",
-            "Serialise and write items: layouts x fsync policies (Task 1)",
-            (*p.common(5_000), *p.output("layout")),
-        ),
-        Scenario(
-            "pipeline",
-            "workloads.pipeline",
-            "Ingest -> transform -> output end to end, with checkpoints (Task 2)",
-            (
-                *p.common(10_000),
-                Param("source", "str", "files", "where items come from", choices=("files", "api")),
-                *p.ingest("ingest_mode", "ingest workers"),
-                *p.output("output_layout"),
-                Param(
-                    "chunk_size",
-                    "int",
-                    256,
-                    "items handed from stage to stage at a time",
-                    minimum=1,
-                    maximum=10**9,
-                ),
-                *p.API,
-                p.CORRUPT,
-            ),
-            needs_api=("source", "api"),
-            uses_asyncio_param="ingest_mode",
-        ),
-    )
-}
+        needs_api=("source", "api"),
+        uses_asyncio_param="ingest_mode",
+    ),
+)
+#: The scenarios by name, in the order `harness list` shows them.
+SCENARIOS: dict[str, Scenario] = {s.name: s for s in _SCENARIOS}
 
 
 def get(name: str) -> Scenario:

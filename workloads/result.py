@@ -19,11 +19,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from harness.files import write_text_atomic  # the project's one writer (standard library only)
 
 STAGES = ("ingest", "transform", "output", "checkpoint")
+T = TypeVar("T")
 SCHEMA = 1
 
 
@@ -52,6 +53,16 @@ class StageClock:
         finally:
             self.wall[name] = self.wall.get(name, 0.0) + time.perf_counter() - wall0
             self.cpu[name] = self.cpu.get(name, 0.0) + time.process_time() - cpu0
+
+    def timed(self, name: str, chunks: Iterator[T]) -> Iterator[T]:
+        """Each of `chunks` as it comes, the time taken to produce it charged to stage `name`
+        (reading, fetching: the stage is the source's own work, not what the caller does)."""
+        while True:
+            with self.stage(name):
+                chunk = next(chunks, None)
+            if chunk is None:
+                return
+            yield chunk
 
     def add_children_cpu(self, name: str) -> None:
         """Charge CPU of children reaped since the clock started (pool workers) to `name`."""

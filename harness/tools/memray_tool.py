@@ -41,6 +41,7 @@ TOP_N = 10
 #: Forked children get their own flame graph up to this many (largest captures first).
 MAX_CHILD_FLAMEGRAPHS = 8
 RENDER_TIMEOUT_S = 300.0
+_NOT_STARTED = "memray stopped before it started recording"
 MB = 1024 * 1024
 _HINTS = {
     "No module named memray": "memray is not installed in the target's interpreter: "
@@ -149,10 +150,7 @@ class Memray(Tool):
 
     def collect(self, run_dir: Path) -> ToolResult:
         result = ToolResult()
-        main = result.output(
-            run_dir, CAPTURE, "memray_bin", "memray stopped before it started recording"
-        )
-        if main is None:
+        if (main := result.output(run_dir, CAPTURE, "memray_bin", _NOT_STARTED)) is None:
             return result
         stats = _capture_stats(main, run_dir / STATS, run_dir / FLAMEGRAPH, "", result)
         children = _children(run_dir)

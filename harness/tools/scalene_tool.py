@@ -38,6 +38,7 @@ PROFILE_HTML = "scalene.html"
 VIEW_OUTPUT = "scalene-profile.html"
 TOP_N = 10
 RENDER_TIMEOUT_S = 120.0
+_NOT_SAVED = "scalene stopped before saving its profile"
 _SPLIT_FIELDS = {
     "python_fraction": "n_cpu_percent_python",
     "native_fraction": "n_cpu_percent_c",
@@ -91,10 +92,7 @@ class Scalene(Tool):
 
     def collect(self, run_dir: Path) -> ToolResult:
         result = ToolResult()
-        path = result.output(
-            run_dir, PROFILE_JSON, "scalene_json", "scalene stopped before saving its profile"
-        )
-        if path is None:
+        if (path := result.output(run_dir, PROFILE_JSON, "scalene_json", _NOT_SAVED)) is None:
             return result
         try:
             profile = json.loads(path.read_text(encoding="utf-8"))

@@ -100,11 +100,7 @@ def run_stages(
     )
     totals = dict(saved.get("totals", {})) if saved else {}
     try:
-        while True:
-            with clock.stage("ingest"):
-                chunk = next(chunks, None)
-            if chunk is None:
-                break
+        for chunk in clock.timed("ingest", chunks):
             with clock.stage("transform"):
                 if transform:
                     good, bad = transform_chunk(chunk)

@@ -23,12 +23,7 @@ def body(run: Run) -> None:
         duplicates = 0
         run.started()
         try:
-            pages = ingest.pages()
-            while True:
-                with clock.stage("ingest"):
-                    page = next(pages, None)
-                if page is None:
-                    break
+            for page in clock.timed("ingest", ingest.pages()):
                 for item in page:
                     if item["id"] in seen:
                         duplicates += 1

@@ -25,12 +25,7 @@ def body(run: Run) -> None:
     reasons: dict[str, int] = {}
     run.started()
     with FileIngest(ds, p["mode"], p["workers"], p["parser"]) as ingest:
-        chunks = ingest.chunks(chunk_size=CHUNK)
-        while True:
-            with clock.stage("ingest"):
-                chunk = next(chunks, None)
-            if chunk is None:
-                break
+        for chunk in clock.timed("ingest", ingest.chunks(chunk_size=CHUNK)):
             for record in chunk:
                 if isinstance(record, Rejected):
                     rejected += 1
