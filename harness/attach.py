@@ -2,8 +2,9 @@
 for a window of S seconds (or until Ctrl-C), then let go.
 
 The process must not notice: nothing here signals it or stops it. The monitor only reads /proc;
-py-spy reads its memory with `--nonblocking` (process_vm_readv, no ptrace stop); memray is the
-exception, as gdb stops the process for about a second to inject its tracker (said in a note).
+each tool says how it attaches (Tool.attach; the sampler reads memory without a ptrace stop, the
+allocation tracker is the exception: gdb stops the process for about a second to inject it,
+said in a note).
 The run directory and summary are those of any run, with status `attached`, the process's
 command line in `command`, and the window as `wall_s`.
 """

@@ -138,9 +138,9 @@ class Descendants:
     ) -> None:
         self.root_pid = root_pid
         self.own_pid = os.getpid() if own_pid is None else own_pid
-        # A profiler the harness starts during the run (py-spy, for each Python process it
-        # finds) is the harness's child too; known by name, checked when it is used, since
-        # between its fork and its exec it looks like the harness.
+        # A profiler the harness starts during the run (a sampler attached to each Python
+        # process the follower finds) is the harness's child too; known by name, checked
+        # when it is used, since between its fork and its exec it looks like the harness.
         self._own_names = frozenset(n[:15] for n in own_names)  # comm holds 15 characters
         self._ignored = own_children(self.own_pid) - {root_pid}
         root = read_stat(root_pid)
