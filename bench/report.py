@@ -81,8 +81,9 @@ def _startup_rows(rows: list[dict[str, Any]]) -> list[list[str]]:
         span = f"{fmt.seconds(min(values), 3)}-{fmt.seconds(max(values), 3)} ({len(values)})"
         meets = {True: "yes", False: "**no**", None: "-"}[row["meets"]]
         unstable = " (unstable)" if row["unstable"] else ""
-        out.append([row["figure"], fmt.seconds(row["median_s"], 3), span,
-                    f"<= {fmt.seconds(row['target_s'], 1)}", meets + unstable])  # fmt: skip
+        target = "-" if row["target_s"] is None else f"<= {fmt.seconds(row['target_s'], 1)}"
+        out.append([row["figure"], fmt.seconds(row["median_s"], 3), span, target,
+                    meets + unstable])  # fmt: skip
     return out
 
 
