@@ -53,7 +53,7 @@ def _alive(pid: int) -> bool:
 
 
 def start_server(lifetime_s: float) -> tuple[int, int]:
-    """Double-fork a server outside this process's tree; returns (server pid, port)."""
+    """Double-fork a server in a session of its own; returns (server pid, port)."""
     owner = os.getpid()
     read_fd, write_fd = os.pipe()
     child = os.fork()
