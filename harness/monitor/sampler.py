@@ -38,7 +38,7 @@ from harness.monitor.snapshot import Snapshot
 
 SLOW_REFRESH_S = 0.1  # process stat, I/O, context switches, new processes, the snapshot
 SCHED_EVERY = 5  # visits between schedstat reads of a thread that stays blocked
-THREADS_PER_PASS = 16  # threads sampled per pass; more threads are sampled in turns
+THREADS_PER_PASS = 12  # threads sampled per pass; more threads are sampled in turns
 STACKS_PER_PASS = 4  # kernel stacks of running threads read per pass
 TIMES_PER_SLOW = 16  # threads whose user/system ticks a slow pass reads
 CTX_PER_SLOW = 8  # threads whose context switches a slow pass reads

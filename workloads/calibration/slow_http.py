@@ -4,17 +4,13 @@ that takes 200 ms to answer each request.
 Truth by construction: the client spends almost all its time waiting for the server's answer on
 an inet socket, so the run is network-bound.
 
-The server must not count as part of the client. The harness monitors the whole process tree of
-the target, and a server forked as a plain child would join it: its waits (and its CPU) would be
-added to the client's. So the server is double-forked: the case forks a child that starts a new
-session, forks the server and exits at once; the server is reparented to init (or the nearest
-subreaper, outside the target), and the case reaps the child. The monitor adds processes to the
-tree by their parent when it first sees them, and by then the server's parent is no longer in the
-tree (the window in which it is, between the second fork and the child's exit, is well under a
-millisecond against the monitor's 0.1 s scan). Belt and braces: the server delays its answer by
-waiting on the client's socket (select with a timeout), not in time.sleep, so even if it were
-counted its waits would be network waits, as the client's are. The case kills the server by pid
-when it is done, and the server exits by itself once the case is gone (killed by a timeout, say).
+The server is double-forked (a child that starts a new session forks it and exits at once),
+as a daemon a pipeline starts would be. The harness is a child subreaper during a run, so the
+server is re-parented to it and counted as part of the run, like any process the run creates,
+and ended with it. It delays its answer by waiting on the client's socket (select with a
+timeout), not in time.sleep: its waits are network waits, as the client's are, so the truth
+holds with it counted. The case kills the server by pid when it is done, and the server exits
+by itself once the case is gone (killed by a timeout, say).
 """
 
 from __future__ import annotations
@@ -57,7 +53,7 @@ def _alive(pid: int) -> bool:
 
 
 def start_server(lifetime_s: float) -> tuple[int, int]:
-    """Double-fork a server outside this process's tree; returns (server pid, port)."""
+    """Double-fork a server in a session of its own; returns (server pid, port)."""
     owner = os.getpid()
     read_fd, write_fd = os.pipe()
     child = os.fork()
