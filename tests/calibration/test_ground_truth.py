@@ -75,7 +75,7 @@ def test_client_of_slow_loopback_http_is_network_bound(run_case_once: RunCase) -
 def test_four_python_threads_are_gil_bound(run_case_once: RunCase) -> None:
     run = run_case_once("gil_threads")
     assert run.summary.verdict["bound"] == "gil", run.explain()
-    assert run.summary.split["lock_wait"] > run.summary.split["on_cpu"], run.explain()
+    assert run.summary.split.lock_wait > run.summary.split.on_cpu, run.explain()
 
 
 @pytest.mark.slow
@@ -88,7 +88,7 @@ def test_pool_of_two_cpu_workers_is_cpu_bound(run_case_once: RunCase) -> None:
 def test_pool_of_two_cpu_workers_uses_two_cores(run_case_once: RunCase) -> None:
     run = run_case_once("process_pool")
     run.skip_unless_cores_free()
-    assert run.summary.cpu["cores_used"] >= CASES["process_pool"].min_cores, run.explain()
+    assert run.summary.cpu.cores_used >= CASES["process_pool"].min_cores, run.explain()
 
 
 @pytest.mark.slow
@@ -110,7 +110,7 @@ def test_holding_600_mb_peaks_within_10_percent(run_case_once: RunCase) -> None:
     run = run_case_once("memory_peak")
     case = CASES["memory_peak"]
     assert case.peak_rss_mb is not None
-    peak = run.summary.memory["peak_rss_mb"]
+    peak = run.summary.memory.peak_rss_mb
     assert abs(peak / case.peak_rss_mb - 1) <= case.memory_tolerance, run.summary.memory
 
 
@@ -124,7 +124,7 @@ def test_threads_in_c_code_that_releases_the_gil_are_cpu_not_gil(run_case_once: 
 def test_threads_in_c_code_that_releases_the_gil_use_two_cores(run_case_once: RunCase) -> None:
     run = run_case_once("c_ext_threads")
     run.skip_unless_cores_free()
-    assert run.summary.cpu["cores_used"] >= CASES["c_ext_threads"].min_cores, run.explain()
+    assert run.summary.cpu.cores_used >= CASES["c_ext_threads"].min_cores, run.explain()
 
 
 @pytest.mark.slow
@@ -158,7 +158,7 @@ def test_cpu_of_threads_too_short_to_sample_is_accounted_for(run_case_once: RunC
     # only its parent's join (a wait on a result), and the CPU it does is the lesser part.
     run.skip_unless_cores_free()
     assert run.summary.verdict["bound"] == "cpu", run.explain()
-    cpu = run.summary.cpu["user_s"] + run.summary.cpu["sys_s"]
+    cpu = run.summary.cpu.user_s + run.summary.cpu.sys_s
     causes = run.summary.causes
     on_cpu = sum(
         s

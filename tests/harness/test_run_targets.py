@@ -72,7 +72,7 @@ def test_module_and_command_give_the_same_kind_of_run_as_the_scenario(three_ways
         assert summary.command[-2:] == ["--layout", "collection"]
         assert summary.python_processes[0]["recorded_by"] == summary.python_processes[0]["pid"]
         assert summary.artifacts["result"] == "result.json"  # prepared as the scenario is
-        assert any("is the output scenario" in p for p in summary.problems)
+        assert any("prepared as the output scenario" in p for p in summary.problems)
 
 
 def test_a_pipeline_command_is_prepared_as_the_pipeline_scenario(tmp_path: Path) -> None:
