@@ -18,7 +18,7 @@ from workloads import registry
 from workloads.registry import Scenario
 
 if TYPE_CHECKING:
-    from workloads.scenarios.prepare import Preparation
+    from workloads.registry import Preparation
 
 
 @dataclass
