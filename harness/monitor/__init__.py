@@ -1,6 +1,6 @@
 """Monitor of a process tree: exact CPU counters plus sampled blocked states, per thread.
 
-monitor = Monitor(pid, exclude_names=frozenset({"py-spy"}))
+monitor = Monitor(pid, exclude_names=frozenset({"profiler"}))  # its own processes left out
 monitor.start()
 ...
 report = monitor.stop()   # MonitorReport

@@ -4,8 +4,8 @@ The monitor's exact counters decide, by cause (see families.py): on-CPU time and
 system parts are exact, the family of the kernel's work and the off-CPU waits are apportioned
 by samples. The profiler's view is quoted second (its own evidence lines). Sampled thread
 states alone would call a disk-bound program CPU-bound on this kind of machine: a loop of small
-appends + fsync is 30-50% on CPU by schedstat (nearly all of it the kernel's flush), yet py-spy
-marks all its samples active.
+appends + fsync is 30-50% on CPU by schedstat (nearly all of it the kernel's flush), yet a
+sampling profiler marks all its samples active.
 Run-queue wait counts as CPU when it follows a preemption, not when it follows a wake-up (see
 Queueing): a busy machine must not turn an I/O-bound program into a CPU-bound one.
 """
