@@ -162,7 +162,7 @@ def _join_call_sites(
 
     summary.callsites = callsites.summary_rows(joined, family)
     bound = summary.verdict.get("bound", "")
-    line = callsite_line(bound, summary.callsites)
+    line = callsite_line(bound, summary.callsites, family)
     if line:  # after the line that says what the bound is made of
         evidence = summary.verdict["evidence"]
         at = next((i + 1 for i, e in enumerate(evidence) if e.startswith(f"{bound}: ")), 1)

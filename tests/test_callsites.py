@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from harness import callsites
+from harness.verdict.evidence import callsite_line
 
 SOURCE = """\
 import json, os
@@ -96,3 +97,21 @@ def test_summary_rows_give_shares_by_family_without_queueing(job: Path) -> None:
     assert Counter(r["where"].split(" ")[0] for r in rows) == Counter(
         ["job.py:8", "job.py:7", "job.py:4"]
     )
+
+
+def test_the_evidence_line_lists_only_the_causes_of_the_bound() -> None:
+    # A line that opens files: half the kernel's metadata work, half Python.
+    site = {
+        "where": "out.py:12 write",
+        "wall_s": 1.0,
+        "share": 0.6,
+        "queued_s": 0.0,
+        "causes": {"kernel:metadata": 0.5, "python": 0.45, "kernel:memory": 0.05},
+        "families": {"cpu": 0.5, "filesystem": 0.5},
+    }
+    family = {"kernel:metadata": "filesystem"}.get
+
+    line = callsite_line("cpu", [site], lambda c: family(c) or "cpu")
+
+    assert line is not None and "50% is cpu" in line
+    assert "45% user-mode CPU" in line and "metadata" not in line

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from harness.verdict.families import family_of, flushed, is_on_cpu, waited_on_device
@@ -247,10 +248,13 @@ def method(causes: dict[str, Any]) -> list[str]:
     return [f"System time is exact; its call families were apportioned {how}{note}."]
 
 
-def callsite_line(bound: str, sites: list[dict[str, Any]]) -> str | None:
-    """The call site that spends most of the bound's family, with its split: "disk: 96% of
-    the time is in output.py:88 write_item (54% waiting for the device, 42% the kernel's
-    flush on a CPU)"."""
+def callsite_line(
+    bound: str, sites: list[dict[str, Any]], family: Callable[[str], str]
+) -> str | None:
+    """The call site that spends most of the bound's family, with the causes that make up its
+    part: "disk: the call site output.py:88 write_item takes 96% of the sampled time; of its
+    own, 96% is disk (54% waiting for the device, 42% the kernel's flush on a CPU)".
+    `family` names the family a cause counts for, as in the verdict."""
     scored = [(s["share"] * s["families"].get(bound, 0.0), s) for s in sites if s.get("families")]
     if not scored:
         return None
@@ -261,7 +265,7 @@ def callsite_line(bound: str, sites: list[dict[str, Any]]) -> str | None:
     parts = ", ".join(
         f"{pct(s / own)} {CAUSE_NAMES.get(c, c)}"
         for c, s in site["causes"].items()
-        if c != "queued" and s / own >= 0.02
+        if c != "queued" and family(c) == bound and s / own >= 0.02
     )
     return (
         f"{bound}: the call site {site['where']} takes {pct(site['share'])} of the sampled "
