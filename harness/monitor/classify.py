@@ -97,7 +97,7 @@ def syscall_names(machine: str | None = None) -> dict[int, str]:
 # Waiting in these is waiting on storage whatever the fd.
 _SYNC = frozenset({"fsync", "fdatasync", "sync_file_range", "msync", "sync", "syncfs"})
 # Path operations: blocked in them means the filesystem (metadata or directory blocks).
-_PATH = frozenset(
+PATH_CALLS = frozenset(
     {
         "open", "openat", "openat2", "creat", "mkdir", "mkdirat", "rename", "renameat",
         "renameat2", "unlink", "unlinkat", "rmdir", "link", "linkat", "symlink", "symlinkat",
@@ -242,7 +242,7 @@ def classify(state: str, name: str | None, call: SyscallInfo | None, pid: int, f
         return LOCK
     if name in _SLEEP:
         return SLEEP
-    if name in _SYNC or name in _PATH:
+    if name in _SYNC or name in PATH_CALLS:
         return DISK
     if name in _WAIT:
         return CHILD_WAIT

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 
-from harness.monitor.classify import DISK, NETWORK
+from harness.monitor.classify import DISK, NETWORK, PATH_CALLS
 
 FILE_DATA = "file_data"
 DURABILITY = "durability"
@@ -38,14 +38,11 @@ _FD_DATA = frozenset(
     }
 )  # fmt: skip
 _FD_META = frozenset({"close", "fstat", "fstatfs", "fchmod", "fchown", "fcntl", "dup", "dup2"})
-_METADATA = frozenset(
+# Calls on paths (classify.PATH_CALLS), and those by name or on the process's own directory.
+_METADATA = PATH_CALLS | frozenset(
     {
-        "open", "openat", "openat2", "creat", "mkdir", "mkdirat", "rename", "renameat",
-        "renameat2", "unlink", "unlinkat", "rmdir", "link", "linkat", "symlink", "symlinkat",
-        "stat", "lstat", "newstat", "newlstat", "newfstat", "newfstatat", "statx", "access",
-        "faccessat", "faccessat2", "readlink", "readlinkat", "chmod", "fchmodat", "chown",
-        "fchownat", "utimensat", "getdents", "getdents64", "statfs", "chdir", "getcwd",
-        "close_range", "io_getevents", "io_pgetevents",
+        "newstat", "newlstat", "newfstat", "chown", "fchownat", "utimensat", "statfs", "chdir",
+        "getcwd", "close_range",
     }
 )  # fmt: skip
 _NETWORK = frozenset(
