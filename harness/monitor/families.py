@@ -38,8 +38,9 @@ _FD_DATA = frozenset(
     }
 )  # fmt: skip
 _FD_META = frozenset({"close", "fstat", "fstatfs", "fchmod", "fchown", "fcntl", "dup", "dup2"})
-# Calls on paths (classify.PATH_CALLS), and those by name or on the process's own directory.
-_METADATA = PATH_CALLS | frozenset(
+# Calls on paths (classify.PATH_CALLS) but truncate (file data: it frees the file's blocks),
+# and those by name or on the process's own directory.
+_METADATA = PATH_CALLS - {"truncate"} | frozenset(
     {
         "newstat", "newlstat", "newfstat", "chown", "fchownat", "utimensat", "statfs", "chdir",
         "getcwd", "close_range",
