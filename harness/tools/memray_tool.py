@@ -65,6 +65,21 @@ def flamegraph_command(python: str, capture: Path, output: Path) -> list[str]:
     return [python, "-m", "memray", "flamegraph", "--no-web", "-f", "-o", str(output), str(capture)]
 
 
+def _why_missing(run_dir: Path) -> str:
+    """Why memray wrote no capture: an attached target's own Python could not import memray
+    (its tracker runs inside the target), else the general reason, with the log to read."""
+    try:
+        log = (run_dir / ATTACH_LOG).read_text(errors="replace")
+    except OSError:
+        return _NOT_STARTED
+    if "No module named 'memray'" in log:
+        return (
+            "the process's own Python cannot import memray (its tracker runs inside the "
+            "process): install memray in that Python, or use --tool py-spy"
+        )
+    return f"{_NOT_STARTED} (see {ATTACH_LOG})"
+
+
 class Memray(Tool):
     name = "memray"
     description = "heap allocations: peak heap, top allocation sites, flame graph"
@@ -150,7 +165,7 @@ class Memray(Tool):
 
     def collect(self, run_dir: Path) -> ToolResult:
         result = ToolResult()
-        if (main := result.output(run_dir, CAPTURE, "memray_bin", _NOT_STARTED)) is None:
+        if (main := result.output(run_dir, CAPTURE, "memray_bin", _why_missing(run_dir))) is None:
             return result
         stats = _capture_stats(main, run_dir / STATS, run_dir / FLAMEGRAPH, "", result)
         children = _children(run_dir)

@@ -262,3 +262,18 @@ def test_sigint_closes_the_capture(tmp_path):
 
     assert result.problems == []
     assert result.metrics["peak_heap_mb"] > 25
+
+
+def test_an_attached_python_without_memray_is_named_as_the_reason(tmp_path: Path) -> None:
+    # What `memray attach` logs when the target's Python has no memray to import.
+    (tmp_path / memray_tool.ATTACH_LOG).write_text(
+        "Failed to start tracking in remote process: "
+        "ModuleNotFoundError(\"No module named 'memray'\")\n"
+    )
+
+    result = Memray().collect(tmp_path)
+
+    assert result.problems == [
+        f"no {CAPTURE}: the process's own Python cannot import memray (its tracker runs inside "
+        "the process): install memray in that Python, or use --tool py-spy"
+    ]
