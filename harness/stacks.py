@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,6 +39,7 @@ class RunStacks:
 
 _PROCESS = re.compile(r'^process (\d+):"(.*)"$', re.DOTALL)
 _PROCESS_OPEN = re.compile(r'^process \d+:"')
+_PROCESS_CLOSED = re.compile(r'^process \d+:".*"(;| \d+$)')
 _THREAD = re.compile(r"^thread \(\d+\)")
 _LOCATED = re.compile(r"^(?P<name>.+?) \((?P<loc>.*)\)$")
 _ADDRESS = re.compile(r"^0x[0-9a-fA-F]+$")
@@ -78,7 +79,7 @@ def parse_folded(text: str, *, malformed: list[str] | None = None) -> Stacks:
     """Folded text -> {stack (root first): samples}; bad lines are skipped (and appended to
     `malformed` if given), so a truncated file still yields what it holds."""
     stacks: Stacks = {}
-    for raw in text.splitlines():
+    for raw in _records(text):
         line = raw.strip()
         if not line:
             continue
@@ -95,6 +96,20 @@ def parse_folded(text: str, *, malformed: list[str] | None = None) -> Stacks:
             frames = _split_stack(stack_text)
             stacks[frames] = stacks.get(frames, 0) + count
     return stacks
+
+
+def _records(text: str) -> Iterator[str]:
+    """The folded text's lines, with a process frame whose command line held newlines (py-spy
+    writes `python -c` code as it is) joined back into one line, the newlines made spaces."""
+    lines = iter(text.splitlines())
+    for line in lines:
+        held = 0
+        while _PROCESS_OPEN.match(line) and not _PROCESS_CLOSED.match(line) and held < 256:
+            following = next(lines, None)
+            if following is None:
+                break
+            line, held = f"{line} {following}", held + 1
+        yield line
 
 
 def _split_stack(text: str) -> tuple[str, ...]:

@@ -39,6 +39,26 @@ def test_parse_keeps_frames_with_spaces_and_quoted_semicolons() -> None:
     }
 
 
+def test_parse_joins_a_command_line_that_held_newlines() -> None:
+    # py-spy writes `python -c` code as it is, newlines and all.
+    text = (
+        'process 9:"python -c import time\nx=0\nwhile True:\n    x+=1";thread (9);'
+        "<module> (<string>:4) 90\n"
+        'process 9:"python -c pass";thread (9);<module> (<string>:1) 1\n'
+        'process 9:"python -c cut\n'  # a truncated file ends inside a command line
+    )
+    malformed: list[str] = []
+
+    stacks = st.parse_folded(text, malformed=malformed)
+
+    assert stacks == {
+        ('process 9:"python -c import time x=0 while True:     x+=1"', "thread (9)",
+         "<module> (<string>:4)"): 90,
+        ('process 9:"python -c pass"', "thread (9)", "<module> (<string>:1)"): 1,
+    }  # fmt: skip
+    assert malformed == ['process 9:"python -c cut']
+
+
 def test_to_folded_round_trips() -> None:
     stacks = {CPU: 7, WAIT: 3, ('process 1:"a;b"', "thread (1)", "f (x.py:1)"): 1}
 
