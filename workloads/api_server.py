@@ -211,13 +211,16 @@ def loopback_host(host: str) -> str:
     raise ValueError(f"--host must be a loopback address such as 127.0.0.1, not {host!r}")
 
 
-def _resolve_token(token_file: str | None) -> str:
+def _resolve_token(token_file: str | None) -> tuple[str, Path | None]:
+    """The bearer token, and the temporary file it was written to (None if no such file: the
+    server removes it when it stops, as the token is good for this server only)."""
     token = os.environ.get(TOKEN_ENV)
     if token:
         if token_file:
             _write_secret(Path(token_file), token)
-        return token
+        return token, None
     token = secrets.token_urlsafe(24)
+    temporary = None
     if token_file:
         path = Path(token_file)
         _write_secret(path, token)
@@ -225,10 +228,10 @@ def _resolve_token(token_file: str | None) -> str:
         fd, name = tempfile.mkstemp(prefix="pipeprof-api-token-")  # created 0600
         with os.fdopen(fd, "w") as out:
             out.write(token)
-        path = Path(name)
+        path = temporary = Path(name)
     # The path goes to stderr: stdout carries exactly one line, the URL.
     print(f"token file: {path}", file=sys.stderr, flush=True)
-    return token
+    return token, temporary
 
 
 def _write_secret(path: Path, secret: str) -> None:
@@ -289,8 +292,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"api_server: {exc}", file=sys.stderr)
         return 2
     config = ServerConfig.of(vars(args))
-    api = ItemsApi(config, _resolve_token(args.token_file))
-    asyncio.run(serve(host, args.port, api))
+    token, temporary = _resolve_token(args.token_file)
+    try:
+        asyncio.run(serve(host, args.port, ItemsApi(config, token)))
+    finally:
+        if temporary is not None:
+            temporary.unlink(missing_ok=True)
     return 0
 
 

@@ -173,7 +173,9 @@ def test_output_never_shows_the_token_and_sigterm_exits_cleanly() -> None:
 
 
 @pytest.mark.parametrize("explicit_file", [True, False])
-def test_generated_token_goes_to_a_private_file(tmp_path: Path, explicit_file: bool) -> None:
+def test_generated_token_goes_to_a_private_file_gone_with_the_server(
+    tmp_path: Path, explicit_file: bool
+) -> None:
     env = {k: v for k, v in os.environ.items() if k != TOKEN_ENV}
     args = ["--token-file", str(tmp_path / "token")] if explicit_file else []
     stderr_path = tmp_path / "stderr"
@@ -204,7 +206,8 @@ def test_generated_token_goes_to_a_private_file(tmp_path: Path, explicit_file: b
     assert proc.returncode == 0
     assert rest == ""
     assert token not in stderr_path.read_text()
-    token_file.unlink()
+    # A file the server made up itself goes with it; one the user named stays.
+    assert token_file.exists() == explicit_file
 
 
 def test_startup_failure_reports_stderr() -> None:
