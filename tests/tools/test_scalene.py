@@ -211,4 +211,7 @@ def test_sigint_still_leaves_a_profile(tmp_path):
     result = Scalene().collect(run_dir)
 
     assert result.problems == []
-    assert result.metrics["python_fraction"] > 0
+    # A CPU loop: its time is on the CPU, in Python or in C (scalene on 3.13 gives
+    # `sum(range(...))` wholly to C).
+    m = result.metrics
+    assert m["python_fraction"] + m["native_fraction"] > 0.5
