@@ -52,7 +52,7 @@ report: setup
 	$(BIN)/harness report --out $(OUT)
 
 calibrate: setup
-	$(BIN)/harness calibrate
+	$(BIN)/harness calibrate --out $(OUT)/calibration-$$(date -u +%Y%m%dT%H%M%SZ)
 
 # The CI gate: make check RUN=<run or dir> BASELINE=<run or dir> [REPEAT=5] [CHECK_FLAGS=...]
 REPEAT ?= 5
