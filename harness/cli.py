@@ -45,7 +45,8 @@ def list_command() -> None:
         console.print(f"[bold]{scenario.name}[/]: {scenario.description}")
         for p in scenario.params:
             choices = f" [{'|'.join(p.choices)}]" if p.choices else ""
-            console.print(f"    {p.name} ({p.type}, default {p.default!r}){choices}: {p.help}")
+            line = f"    {p.name} ({p.type}, default {p.default!r}){choices}: {p.help}"
+            console.print(escape(line))  # the choices' brackets are not markup
     console.print("[bold]tools[/]:")
     for name, tool in zip(tools.REGISTRY, tools.every(), strict=True):
         problem = tool.problem()

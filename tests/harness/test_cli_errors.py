@@ -65,3 +65,10 @@ def test_out_that_is_a_file_is_refused(tmp_path):
 def test_show_of_a_missing_run_is_one_line(tmp_path):
     proc = harness("show", str(tmp_path / "nothing"))
     assert proc.returncode == 2 and "does not exist" in proc.stderr
+
+
+def test_list_shows_each_parameters_choices() -> None:
+    done = harness("list")
+    assert done.returncode == 0, done.stderr
+    assert "mode (str, default 'sequential') [sequential|asyncio|threads|processes]:" in done.stdout
+    assert "fsync (str, default 'none') [none|each|batch|end]:" in done.stdout
