@@ -137,6 +137,24 @@ def default_cache_dir() -> Path:
     return Path(base) / "pipeprof" / "data"
 
 
+def _location(
+    count: int, seed: int, layout: str, corrupt_rate: float, cache_dir: Path | None
+) -> tuple[Path, str, Path]:
+    """(cache root, the data set's name, its directory) for these settings."""
+    if layout not in LAYOUTS:
+        raise ValueError(f"unknown data layout {layout!r}: use one of {', '.join(LAYOUTS)}")
+    root = Path(cache_dir) if cache_dir else default_cache_dir()
+    name = f"{layout}-n{count}-s{seed}-c{corrupt_rate:g}"
+    return root, name, root / name
+
+
+def is_cached(
+    count: int, seed: int, layout: str, corrupt_rate: float, cache_dir: Path | None = None
+) -> bool:
+    """Whether dataset() with these settings would find the data set already made."""
+    return (_location(count, seed, layout, corrupt_rate, cache_dir)[2] / ".complete").exists()
+
+
 def dataset(
     count: int,
     seed: int = 42,
@@ -145,11 +163,7 @@ def dataset(
     cache_dir: Path | None = None,
 ) -> Dataset:
     """The cached data set for these settings, generated (atomically) on first use."""
-    if layout not in LAYOUTS:
-        raise ValueError(f"unknown data layout {layout!r}: use one of {', '.join(LAYOUTS)}")
-    root = Path(cache_dir) if cache_dir else default_cache_dir()
-    name = f"{layout}-n{count}-s{seed}-c{corrupt_rate:g}"
-    target = root / name
+    root, name, target = _location(count, seed, layout, corrupt_rate, cache_dir)
     final = target if layout == "files" else target / "items.jsonl"
     ds = Dataset(final, layout, count, seed, corrupt_rate)
     if (target / ".complete").exists():

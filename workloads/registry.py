@@ -10,7 +10,7 @@ they are called, so `import workloads.registry` stays light.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +34,10 @@ class Scenario:
     params: tuple[Param, ...] = field(default_factory=tuple)
     needs_api: bool | tuple[str, Any] = False
     uses_asyncio_param: str | None = None
+    #: The layout of the input data set a run reads, from its parameters (None: it reads
+    #: none). The hook makes the data set before the launch, so that writing it on first use
+    #: is never profiled as the scenario's work.
+    input_layout: Callable[[dict[str, Any]], str | None] | None = None
 
     def uses_api(self, params: dict[str, Any]) -> bool:
         """Whether a run with `params` talks to the API server (which the harness then starts)."""
@@ -93,6 +97,7 @@ _SCENARIOS = (
             p.CORRUPT,
         ),
         uses_asyncio_param="mode",
+        input_layout=lambda params: params["layout"],
     ),
     Scenario(
         "ingest_api",
@@ -136,6 +141,7 @@ _SCENARIOS = (
         ),
         needs_api=("source", "api"),
         uses_asyncio_param="ingest_mode",
+        input_layout=lambda params: "files" if params["source"] == "files" else None,
     ),
 )
 #: The scenarios by name, in the order `harness list` shows them.

@@ -233,19 +233,24 @@ def method(causes: dict[str, Any]) -> list[str]:
         "the kernel's own samples": m.get("kernel_by_perf_s", 0.0),
         "kernel stacks": m.get("kernel_by_stack_s", 0.0),
         "the calls the threads blocked in": m.get("kernel_by_blocked_s", 0.0),
-        "nothing (unknown)": m.get("kernel_unknown_s", 0.0),
     }
-    total = sum(parts.values())
+    unknown = m.get("kernel_unknown_s", 0.0)
+    total = sum(parts.values()) + unknown
     if total < min(0.05, 0.05 * (causes.get("thread_time_s") or 0.0)):
         return []
     how = ", ".join(f"{pct(s / total)} by {name}" for name, s in parts.items() if s > 0)
+    if unknown > 0:  # no sample caught it: a run too short, or samples not to be had
+        named = f"apportioned {how}, and " if how else ""
+        how = f"{named}{pct(unknown / total)} left unnamed (no sample caught it)"
+    else:
+        how = f"apportioned {how}"
     notes = []
     if m.get("perf_problem"):
         notes.append(f"no kernel samples: {m['perf_problem']} (they need root or CAP_PERFMON)")
     if m.get("stacks_readable") is False:
         notes.append("kernel stacks are readable by root only")
     note = f" ({'; '.join(notes)})" if notes else ""
-    return [f"System time is exact; its call families were apportioned {how}{note}."]
+    return [f"System time is exact; its call families were {how}{note}."]
 
 
 def callsite_line(

@@ -13,6 +13,7 @@ import pytest
 
 from harness.sections import SPLIT_KEYS
 from harness.verdict import decide
+from harness.verdict.evidence import method
 
 KEYS = SPLIT_KEYS
 
@@ -206,6 +207,18 @@ def test_without_kernel_stacks_the_evidence_says_how_kernel_time_was_apportioned
     verdict = decide(monitor, cpu_count=2)
     assert verdict.bound == "disk"
     assert any("blocked in" in line and "root only" in line for line in verdict.evidence)
+
+
+def test_system_time_no_sample_caught_is_said_to_be_unnamed() -> None:
+    causes = {"thread_time_s": 1.0, "method": {"kernel_by_perf_s": 0.1, "kernel_unknown_s": 0.1}}
+    assert method(causes) == [
+        "System time is exact; its call families were apportioned 50% by the kernel's own "
+        "samples, and 50% left unnamed (no sample caught it)."
+    ]
+    causes["method"] = {"kernel_unknown_s": 0.2}
+    assert method(causes) == [
+        "System time is exact; its call families were 100% left unnamed (no sample caught it)."
+    ]
 
 
 @pytest.mark.parametrize("copy", [0.20, 0.35, 0.52])

@@ -102,3 +102,21 @@ def test_a_filesystem_that_cannot_be_made_is_said_before_anything_is_made():
     assert output.prepare_problem({"fs": "ext4", "out_dir": "/somewhere"}) is None
     found = output.prepare_problem({"fs": "zfs"})
     assert found is not None and found.startswith("--set fs=zfs: unknown filesystem")
+
+
+def test_the_input_data_set_is_made_before_the_launch(tmp_path: Path) -> None:
+    from workloads import data
+
+    ingest = registry.get("ingest_files")
+    params = {**ingest.defaults(), "items": 50, "data_dir": str(tmp_path / "data")}
+    with ingest.prepare(params, "run-1", tmp_path / "result.json") as prep:
+        assert data.is_cached(50, 42, "files", 0.0, tmp_path / "data")
+        assert prep.notes == ["made the input data set first (50 items, files)"]
+    with ingest.prepare(params, "run-2", tmp_path / "result.json") as prep:
+        assert prep.notes == []  # already there
+
+    pipeline = registry.get("pipeline")
+    from_api = {**pipeline.defaults(), "items": 60, "source": "api"}
+    from_api["data_dir"] = str(tmp_path / "data")
+    with pipeline.prepare(from_api, "run-3", tmp_path / "result.json"):
+        assert not data.is_cached(60, 42, "files", 0.0, tmp_path / "data")

@@ -81,6 +81,7 @@ def prepared(
         if "--result" not in words:
             prep.args += ["--result", str(result)]
         _output(stack, prep, params, run_id, words)
+        _input_data(scenario, prep, params)
         if given is not None and "--out-dir" not in words:
             prep.notes.append(
                 f"prepared as the {scenario.name} scenario: its output went to a scratch "
@@ -106,6 +107,33 @@ def _output(
     except WorkloadError as exc:
         raise WorkloadError(f"--set fs={kind}: {exc}") from None
     prep.args += ["--out-dir", str(directory)]
+
+
+def _input_data(scenario: Scenario, prep: Preparation, params: dict[str, Any]) -> None:
+    """Make the data set the run reads, if it is not in the cache yet. Measured here: the
+    first `ingest_files` run of 5,000 items spent 2.4 of its 2.7 s writing the files, and its
+    verdict was the filesystem's, not the ingestion's."""
+    from workloads import data
+    from workloads.scenarios.base import cache_dir
+
+    if scenario.input_layout is None:
+        return
+    full = {**scenario.defaults(), **params}
+    layout = scenario.input_layout(full)
+    if layout is None:
+        return
+    settings = (full["items"], full["seed"], layout, full["corrupt_rate"], cache_dir(full))
+    if data.is_cached(*settings):
+        return
+    try:
+        data.dataset(*settings)
+    except OSError as exc:
+        where = settings[4] or data.default_cache_dir()
+        raise WorkloadError(
+            f"could not write the input data set to {where}: {exc.strerror or exc}; "
+            "free space there or give another directory (--set data_dir=DIR)"
+        ) from None
+    prep.notes.append(f"made the input data set first ({full['items']:,} items, {layout})")
 
 
 def _api_server(stack: ExitStack, prep: Preparation, params: dict[str, Any]) -> None:
