@@ -30,6 +30,7 @@ from harness import (
     pycommand,
     rundir,
 )
+from harness.deadman import Deadman
 from harness.errors import HarnessError, ToolUnavailable
 from harness.follow import PythonFollower
 from harness.monitor import Monitor
@@ -39,6 +40,7 @@ from harness.targets import Target
 from harness.tools.base import LaunchContext, Tool
 from workloads import registry
 
+DEADMAN_LIST = ".run-processes"  # the run's processes, for the deadman (removed after)
 EXIT_CODES = {"ok": 0, "attached": 0, "failed": 1, "timeout": 124, "interrupted": 130}
 
 
@@ -126,8 +128,10 @@ def _execute_in(request: RunRequest, run_dir: Path, progress: Progress | None) -
             timeout_s=request.timeout_s,
             target_spec=target.spec(),
         )
-        with descendants.subreaper():  # orphans of the run come to us, not to init
-            _watch(request, summary, run_dir, command, env, ctx, progress)
+        # Orphans of the run come to us, not to init; and should the harness be killed, the
+        # deadman ends the run's processes (started before them: it is no process of theirs).
+        with descendants.subreaper(), Deadman(run_dir / DEADMAN_LIST) as deadman:
+            _watch(request, summary, run_dir, command, env, ctx, progress, deadman)
     _add_tool_overhead(request, summary, run_dir)
     return RunOutcome(run_dir, summary)
 
@@ -173,12 +177,14 @@ def _watch(
     env: dict[str, str],
     ctx: LaunchContext,
     progress: Progress | None,
+    deadman: Deadman,
 ) -> None:
     tool = request.tool
     stdout, stderr = run_dir / finish.STDOUT_NAME, run_dir / finish.STDERR_NAME
     started = time.monotonic()
     proc = process.launch(command, stdout, stderr, env=env)
     tracker = descendants.Descendants(proc.pid, own_names=tool.own_process_names)
+    deadman.update((t.pid, t.start_ticks) for t in tracker.members.values())
     monitor = Monitor(
         proc.pid, exclude_names=tool.own_process_names, exclude_root=tool.root_is_launcher
     )
@@ -190,6 +196,7 @@ def _watch(
     try:
         while (exited_at := process.wait_exit(proc, 0.1)) is None:
             leftovers.show_adopted(monitor, tracker.scan())
+            deadman.update((t.pid, t.start_ticks) for t in tracker.members.values())
             elapsed = time.monotonic() - started
             if request.timeout_s is not None and elapsed >= request.timeout_s:
                 status = "timeout"

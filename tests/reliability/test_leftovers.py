@@ -12,10 +12,11 @@ import sys
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 
 from harness.summary import find_runs, load
-from tests.reliability.support import harness, read_records, survivors_by_start
+from tests.reliability.support import harness, read_records, start_ticks, survivors_by_start
 
 # Each program appends "<pid> <start ticks>" of the process it leaves behind to argv[1].
 RECORD = """
@@ -120,6 +121,41 @@ def test_ctrl_c_or_sigterm_leaves_no_process(tmp_path, name, sig, ledger):
     ledger(
         f"{name}.py, {signal.Signals(sig).name} to the harness",
         faults=f"{signal.Signals(sig).name} to the harness",
+        orphans=len(left),
+    ).record()
+    assert left == []
+
+
+def test_a_killed_harness_leaves_no_process_of_the_run(tmp_path, ledger):
+    # SIGKILL (the OOM killer, a CI job's hard timeout): none of the harness's own clean-up
+    # runs; its deadman ends the target and the helper that left its session.
+    script, records, out = program(tmp_path, "escape"), tmp_path / "records", tmp_path / "profiles"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "harness", "run", str(script), "--tool", "none",
+         "--out", str(out), "--", str(records)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    found = wait_for(records)
+    time.sleep(0.3)  # a scan of the run (every 0.1 s) has listed it
+    targets = [c for c in psutil.Process(proc.pid).children() if "escape.py" in c.cmdline()[-2]]
+    assert len(targets) == 1, "the target is not the harness's child: the test proves nothing"
+    run = [*found, (targets[0].pid, start_ticks(targets[0].pid))]
+
+    proc.kill()
+    proc.wait()
+    (run_dir,) = find_runs(out)
+    listing = run_dir / ".run-processes"
+    deadline = time.monotonic() + 15
+    while (survivors_by_start(run) or listing.exists()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+    left = survivors_by_start(run)
+    assert load(run_dir).status == "running"  # as the harness left it: marked, not finished
+    assert not listing.exists()  # the deadman's list goes with it
+    ledger(
+        "escape.py, SIGKILL to the harness",
+        faults="SIGKILL to the harness",
         orphans=len(left),
     ).record()
     assert left == []
