@@ -473,7 +473,7 @@ def test_monitor_own_cpu_is_reported_and_small(run_monitored: RunMonitored, thre
     r = run.report
     assert r.threads_seen == threads
     assert r.samples >= 0.5 * r.wall_s / r.interval_s  # it did sample at ~100 Hz
-    assert 0 < r.monitor_cpu_s < 0.05 * r.wall_s
+    assert 0 < r.monitor_cpu_s < 0.2 * r.wall_s  # reported, and no runaway (see conftest)
     print(f"monitor CPU with {threads} thread(s): {100 * r.monitor_cpu_s / r.wall_s:.2f}% of wall")
 
 
