@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from harness.summary import find_runs, load
+from tests.reliability import support
 
 pytestmark = pytest.mark.slow
 VENV_BIN = str(Path(sys.executable).parent)
@@ -22,14 +23,7 @@ def harness(
 ) -> subprocess.CompletedProcess:
     # `python` on PATH is this environment's, as in an activated virtualenv.
     env = {**os.environ, "PATH": f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}"}
-    return subprocess.run(
-        [sys.executable, "-m", "harness", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        cwd=cwd,
-        env=env,
-    )
+    return support.harness(*args, timeout=timeout, env=env, cwd=cwd)
 
 
 def only_run(out: Path):

@@ -65,13 +65,4 @@ def read_records(path: Path) -> list[tuple[int, int]]:
 def survivors_by_start(records: list[tuple[int, int]]) -> list[int]:
     """Pids of `records` still running as the same process (same start time, not a zombie);
     a pid the kernel gave to another process since does not count."""
-    alive = []
-    for pid, ticks in records:
-        if start_ticks(pid) != ticks:
-            continue
-        try:
-            if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
-                alive.append(pid)
-        except psutil.NoSuchProcess:
-            continue
-    return alive
+    return survivors([pid for pid, ticks in records if start_ticks(pid) == ticks])
